@@ -1,0 +1,122 @@
+"""The Starlette application: GraphQL (and GraphiQL) at /graphql and /api/label/v2/graphql."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from gateway.auth import api_key_from_headers, authenticate
+from gateway.context import RequestContext
+from gateway.db.engine import make_engine, make_session_factory
+from gateway.errors import GatewayError
+from gateway.loaders import Loaders
+from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gateway.settings import Settings
+from gateway.storage import Storage
+from schema import build_schema
+
+log = logging.getLogger("labelgate")
+
+
+class GatewayGraphQL(GraphQL):
+    """Strawberry's ASGI app with our per-request context (session, viewer, loaders)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(build_schema(), graphql_ide="graphiql")
+        self.services = services
+
+    async def get_context(self, request: Request, response: Any) -> RequestContext:
+        db = self.services.session_factory()
+        ctx = RequestContext(
+            request=request,
+            db=db,
+            storage=self.services.storage,
+            settings=self.services.settings,
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            auth=GatewayError("unset"),
+        )
+        request.scope.setdefault("state", {})["labelgate_context"] = ctx
+        try:
+            ctx.auth = await authenticate(db, api_key_from_headers(request.headers))
+        except GatewayError as exc:
+            ctx.auth = exc
+        ctx.loaders = Loaders(ctx)
+        return ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            ctx = scope.get("state", {}).pop("labelgate_context", None)
+            if ctx is not None:
+                await ctx.close()
+
+
+class Services:
+    """Long-lived resources shared by all requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.database_url:
+            raise ValueError("no database configured (LABELGATE_DATABASE_URL)")
+        self.settings = settings
+        self.engine = make_engine(settings.database_url, settings.database_pool_size)
+        self.session_factory = make_session_factory(self.engine)
+        self.storage = Storage(settings)
+
+
+def api_version() -> str:
+    """labelgate's version plus a hash of the SDL: the Kili SDK keys its schema cache on it."""
+    sdl_hash = hashlib.sha256(build_schema().as_str().encode()).hexdigest()[:12]
+    return f"{package_version('labelgate')}+{sdl_hash}"
+
+
+def create_app(settings: Settings) -> Starlette:
+    services = Services(settings)
+    graphql = GatewayGraphQL(services)
+    version = api_version()
+
+    async def version_endpoint(request: Request) -> JSONResponse:
+        return JSONResponse({"version": version})
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await services.engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/api/label/v2/version", version_endpoint),
+            Route("/healthz", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/api/label/v2/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                expose_headers=["x-request-id"],
+            ),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,1 @@
+"""Database layer: SQLModel tables, the async engine and session factory."""

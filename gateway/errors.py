@@ -1,0 +1,53 @@
+"""Errors the API reports, each with its `extensions.code` (the list in DESIGN.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    LOCKED = "LOCKED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class GatewayError(Exception):
+    """An error meant for the client: its message is shown as is, with `extensions.code`."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class Unauthenticated(GatewayError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(GatewayError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(GatewayError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(GatewayError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class Conflict(GatewayError):
+    code = ErrorCode.CONFLICT
+
+
+class PayloadTooLarge(GatewayError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE

@@ -1,0 +1,169 @@
+"""Request-scoped DataLoaders: one batched statement per relation per request, whatever the page size.
+
+Loaders are built per request (never module-level), so nothing leaks between viewers. Rows are only
+reached through ids of rows the viewer could already see, and loaders keyed by project id filter by
+visibility again, so a loader never hands out a row the viewer may not see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import func, select
+from strawberry.dataloader import DataLoader
+
+from gateway.db.models import (
+    Asset,
+    AssetAssignee,
+    AssetSet,
+    Label,
+    Project,
+    ProjectMember,
+    Session,
+    SessionEvent,
+    SetAsset,
+    User,
+)
+from resolvers.visibility import project_visible
+
+if TYPE_CHECKING:
+    from gateway.context import RequestContext
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _one_per_key(keys: Sequence[K], rows: Sequence[Any], key_of: Callable[[Any], K]) -> list[Any]:
+    found = {key_of(row): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+def _many_per_key(keys: Sequence[K], pairs: Sequence[tuple[K, Any]]) -> list[list[Any]]:
+    grouped: dict[K, list[Any]] = defaultdict(list)
+    for key, row in pairs:
+        grouped[key].append(row)
+    return [grouped.get(key, []) for key in keys]
+
+
+class Loaders:
+    """All loaders of one request."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
+
+        def loader(fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+            return DataLoader(load_fn=fn)
+
+        self.project = loader(self._projects)
+        self.user = loader(self._users)
+        self.session = loader(self._sessions)
+        self.labels_of_asset = loader(self._labels_of_assets)
+        self.latest_label_of_asset = loader(self._latest_labels_of_assets)
+        self.sets_of_asset = loader(self._sets_of_assets)
+        self.assignees_of_asset = loader(self._assignees_of_assets)
+        self.members_of_project = loader(self._members_of_projects)
+        self.asset_count_of_project = loader(self._asset_counts_of_projects)
+        self.asset_count_of_set = loader(self._asset_counts_of_sets)
+        self.asset_count_of_session = loader(self._asset_counts_of_sessions)
+        self.events_of_session = loader(self._events_of_sessions)
+
+    async def _projects(self, ids: list[str]) -> list[Project | None]:
+        rows = await self._ctx.scalars(
+            select(Project).where(Project.id.in_(ids), project_visible(Project.id, self._ctx.viewer))
+        )
+        return _one_per_key(ids, rows, lambda p: p.id)
+
+    async def _users(self, ids: list[str]) -> list[User | None]:
+        rows = await self._ctx.scalars(select(User).where(User.id.in_(ids)))
+        return _one_per_key(ids, rows, lambda u: u.id)
+
+    async def _sessions(self, ids: list[str]) -> list[Session | None]:
+        rows = await self._ctx.scalars(
+            select(Session).where(Session.id.in_(ids), project_visible(Session.project_id, self._ctx.viewer))
+        )
+        return _one_per_key(ids, rows, lambda s: s.id)
+
+    async def _labels_of_assets(self, asset_ids: list[str]) -> list[list[Label]]:
+        rows = await self._ctx.scalars(
+            select(Label).where(Label.asset_id.in_(asset_ids)).order_by(Label.created_at, Label.id)
+        )
+        return _many_per_key(asset_ids, [(label.asset_id, label) for label in rows])
+
+    async def _latest_labels_of_assets(self, asset_ids: list[str]) -> list[Label | None]:
+        rows = await self._ctx.scalars(
+            select(Label)
+            .where(Label.asset_id.in_(asset_ids))
+            .distinct(Label.asset_id)
+            .order_by(Label.asset_id, Label.created_at.desc(), Label.id.desc())
+        )
+        return _one_per_key(asset_ids, rows, lambda label: label.asset_id)
+
+    async def _sets_of_assets(self, asset_ids: list[str]) -> list[list[AssetSet]]:
+        rows = (
+            await self._ctx.execute(
+                select(SetAsset.asset_id, AssetSet)
+                .join(AssetSet, AssetSet.id == SetAsset.set_id)
+                .where(SetAsset.asset_id.in_(asset_ids))
+                .order_by(AssetSet.created_at, AssetSet.id)
+            )
+        ).all()
+        return _many_per_key(asset_ids, [(asset_id, asset_set) for asset_id, asset_set in rows])
+
+    async def _assignees_of_assets(self, asset_ids: list[str]) -> list[list[User]]:
+        rows = (
+            await self._ctx.execute(
+                select(AssetAssignee.asset_id, User)
+                .join(User, User.id == AssetAssignee.user_id)
+                .where(AssetAssignee.asset_id.in_(asset_ids))
+                .order_by(User.email)
+            )
+        ).all()
+        return _many_per_key(asset_ids, [(asset_id, user) for asset_id, user in rows])
+
+    async def _members_of_projects(self, project_ids: list[str]) -> list[list[ProjectMember]]:
+        rows = await self._ctx.scalars(
+            select(ProjectMember)
+            .where(ProjectMember.project_id.in_(project_ids))
+            .order_by(ProjectMember.created_at, ProjectMember.id)
+        )
+        return _many_per_key(project_ids, [(m.project_id, m) for m in rows])
+
+    async def _asset_counts_of_projects(self, project_ids: list[str]) -> list[int]:
+        rows = (
+            await self._ctx.execute(
+                select(Asset.project_id, func.count())
+                .where(Asset.project_id.in_(project_ids))
+                .group_by(Asset.project_id)
+            )
+        ).all()
+        counts = dict(rows)
+        return [counts.get(pid, 0) for pid in project_ids]
+
+    async def _asset_counts_of_sets(self, set_ids: list[str]) -> list[int]:
+        rows = (
+            await self._ctx.execute(
+                select(SetAsset.set_id, func.count()).where(SetAsset.set_id.in_(set_ids)).group_by(SetAsset.set_id)
+            )
+        ).all()
+        counts = dict(rows)
+        return [counts.get(sid, 0) for sid in set_ids]
+
+    async def _asset_counts_of_sessions(self, session_ids: list[str]) -> list[int]:
+        rows = (
+            await self._ctx.execute(
+                select(Asset.session_id, func.count())
+                .where(Asset.session_id.in_(session_ids))
+                .group_by(Asset.session_id)
+            )
+        ).all()
+        counts = dict(rows)
+        return [counts.get(sid, 0) for sid in session_ids]
+
+    async def _events_of_sessions(self, session_ids: list[str]) -> list[list[SessionEvent]]:
+        rows = await self._ctx.scalars(
+            select(SessionEvent)
+            .where(SessionEvent.session_id.in_(session_ids))
+            .order_by(SessionEvent.start_time, SessionEvent.id)
+        )
+        return _many_per_key(session_ids, [(e.session_id, e) for e in rows])

@@ -1,0 +1,46 @@
+"""Parsing of filter values that travel as strings: dates and JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from gateway.errors import BadUserInput
+
+
+def parse_time(value: str, field: str) -> tuple[datetime, bool]:
+    """A filter date: `YYYY-MM-DD` or ISO-8601 (a missing zone means UTC).
+    Returns the instant and whether only a day was given."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC), True
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadUserInput(
+            f"{field}: '{value}' is not a date; use YYYY-MM-DD or ISO-8601 such as 2026-01-31T12:00:00.000Z."
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), False
+
+
+def lower_bound(value: str, field: str) -> datetime:
+    return parse_time(value, field)[0]
+
+
+def upper_bound(value: str, field: str) -> tuple[datetime, bool]:
+    """The bound of a `...Lte` filter and whether it is exclusive: a bare day includes all of
+    that day, so `createdAtLte: "2026-01-31"` means before 2026-02-01T00:00Z."""
+    instant, day_only = parse_time(value, field)
+    return (instant + timedelta(days=1), True) if day_only else (instant, False)
+
+
+def parse_json_object(value: str, field: str) -> dict[str, Any]:
+    """A JSON-encoded object string, as Kili sends `json*` values."""
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise BadUserInput(f"{field} must be a JSON-encoded object string: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise BadUserInput(f"{field} must be a JSON-encoded object, got {type(parsed).__name__}.")
+    return parsed

@@ -1,0 +1,153 @@
+"""Filter inputs with Kili's names and shapes. Every field is optional; an empty object means no filter.
+
+List filters (`...In`) given as an empty list match nothing; left out (or null) they filter nothing.
+Date filters take `YYYY-MM-DD` or ISO-8601; a bare day given to a `...Lte` filter includes that day.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.enums import AssetStatus, IssueStatus, IssueType, LabelType, StepStatus
+from schema.scalars import JSON
+
+F = strawberry.field
+
+
+@strawberry.input(description="Filter on organizations.")
+class OrganizationWhere:
+    id: strawberry.ID | None = F(default=None, description="Organization id.")
+    user: UserWhere | None = F(default=None, description="Organizations having a user that matches.")
+
+
+@strawberry.input(description="Filter on users.")
+class UserWhere:
+    id: strawberry.ID | None = F(default=None, description="User id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these user ids.")
+    email: str | None = F(default=None, description="Exact email (case-insensitive).")
+    activated: bool | None = F(default=None, description="Only activated (true) or deactivated users.")
+    organization: OrganizationWhere | None = F(default=None, description="Users of a matching organization.")
+
+
+@strawberry.input(description="Filter on the viewer's API keys.")
+class ApiKeyWhere:
+    id: strawberry.ID | None = F(default=None, description="API key id.")
+    key: str | None = F(default=None, description="The key itself (compared with the stored hash).")
+    user: UserWhere | None = F(default=None, description="Keys of a matching user.")
+
+
+@strawberry.input(description="Filter on notifications (labelgate sends none yet; kept for the Kili SDK).")
+class NotificationWhere:
+    id: strawberry.ID | None = F(default=None, description="Notification id.")
+    has_been_seen: bool | None = F(default=None, description="Seen or not.")
+    user_id: strawberry.ID | None = F(default=None, name="userID", description="Recipient user id.")
+
+
+@strawberry.input(description="Filter on projects.")
+class ProjectWhere:
+    id: strawberry.ID | None = F(default=None, description="Project id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these project ids.")
+    search_query: str | None = F(default=None, description="Case-insensitive substring of the title or description.")
+    should_relaunch_kpi_computation: bool | None = F(default=None, description="Accepted and ignored.")
+    starred: bool | None = F(default=None, description="Starred projects only (true) or others (false).")
+    updated_at_gte: str | None = F(default=None, description="Updated at or after this date.")
+    updated_at_lte: str | None = F(default=None, description="Updated at or before this date.")
+    created_at_gte: str | None = F(default=None, description="Created at or after this date.")
+    created_at_lte: str | None = F(default=None, description="Created at or before this date.")
+    organization_id: str | None = F(default=None, description="Projects of this organization.")
+    tag_ids: list[strawberry.ID] | None = F(default=None, description="Projects having any of these tags.")
+    deleted: bool | None = F(default=None, description="labelgate keeps no deleted projects: true matches none.")
+    archived: bool | None = F(default=None, description="Archived projects only (true) or others (false).")
+
+
+@strawberry.input(description="A (workflow step, status) pair of Kili's V2/V3 workflows.")
+class StepIdAndStatus:
+    step_id: strawberry.ID = F(description="Step id.")
+    status: StepStatus = F(description="Step status.")
+
+
+@strawberry.input(description="Filter on issues raised on assets.")
+class IssueWhere:
+    type: IssueType | None = F(default=None, description="Kind of issue.")
+    status: IssueStatus | None = F(default=None, description="Issue status.")
+
+
+@strawberry.input(description="Filter on labels. Inside `AssetWhere.label` it selects assets having such a label.")
+class LabelWhere:
+    id: strawberry.ID | None = F(default=None, description="Label id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these label ids.")
+    project: ProjectWhere | None = F(default=None, description="Labels of matching projects.")
+    asset: AssetWhere | None = F(default=None, description="Labels of matching assets.")
+    user: UserWhere | None = F(default=None, description="Labels authored by a matching user.")
+    author_in: list[str] | None = F(
+        default=None, description="Author is any of these (user id, email, first name, last name or full name)."
+    )
+    labeler_in: list[str] | None = F(default=None, description="A DEFAULT label by any of these users (id or email).")
+    labeler_not_in: list[str] | None = F(default=None, description="Not a DEFAULT label by these users.")
+    reviewer_in: list[str] | None = F(default=None, description="A REVIEW label by any of these users (id or email).")
+    reviewer_not_in: list[str] | None = F(default=None, description="Not a REVIEW label by these users.")
+    type_in: list[LabelType] | None = F(default=None, description="Label type is any of these.")
+    consensus_mark_gte: float | None = F(default=None, description="Consensus mark at least this.")
+    consensus_mark_lte: float | None = F(default=None, description="Consensus mark at most this.")
+    honeypot_mark_gte: float | None = F(default=None, description="Honeypot mark at least this.")
+    honeypot_mark_lte: float | None = F(default=None, description="Honeypot mark at most this.")
+    created_at: str | None = F(default=None, description="Created on this day (YYYY-MM-DD) or at this instant.")
+    created_at_gte: str | None = F(default=None, description="Created at or after this date.")
+    created_at_lte: str | None = F(default=None, description="Created at or before this date.")
+    search: str | None = F(
+        default=None,
+        description="Kili's category search, e.g. `JOB.CATEGORY.count > 0 AND (J2.C.count = 1 OR J2.D.count >= 2)`.",
+    )
+
+
+@strawberry.input(description="Filter on assets. Every condition given must hold.")
+class AssetWhere:
+    id: strawberry.ID | None = F(default=None, description="Asset id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these asset ids.")
+    id_not_in: list[strawberry.ID] | None = F(default=None, description="None of these asset ids.")
+    project: ProjectWhere | None = F(default=None, description="Assets of matching projects.")
+    external_id_strictly_in: list[str] | None = F(default=None, description="External id is exactly one of these.")
+    external_id_in: list[str] | None = F(
+        default=None, description="External id contains any of these (case-insensitive substring)."
+    )
+    status_in: list[AssetStatus] | None = F(default=None, description="Status is any of these.")
+    consensus_mark_gte: float | None = F(default=None, description="Consensus mark at least this.")
+    consensus_mark_lte: float | None = F(default=None, description="Consensus mark at most this.")
+    honeypot_mark_gte: float | None = F(default=None, description="Honeypot mark at least this.")
+    honeypot_mark_lte: float | None = F(default=None, description="Honeypot mark at most this.")
+    inference_mark_gte: float | None = F(default=None, description="Inference mark at least this.")
+    inference_mark_lte: float | None = F(default=None, description="Inference mark at most this.")
+    metadata: JSON | None = F(
+        default=None,
+        description=(
+            "JSON metadata filter `{key: condition}`, all keys must match: a value means equal, "
+            "a list of two numbers `[min, max]` an inclusive range, any other list any-of."
+        ),
+    )
+    assignee_in: list[str] | None = F(default=None, description="Assigned to any of these users (id or email).")
+    assignee_not_in: list[str] | None = F(default=None, description="Assigned to none of these users.")
+    label: LabelWhere | None = F(default=None, description="Assets having at least one label that matches.")
+    skipped: bool | None = F(default=None, description="Skipped assets only (true) or others (false).")
+    updated_at_gte: str | None = F(default=None, description="Updated at or after this date.")
+    updated_at_lte: str | None = F(default=None, description="Updated at or before this date.")
+    created_at_gte: str | None = F(default=None, description="Created at or after this date.")
+    created_at_lte: str | None = F(default=None, description="Created at or before this date.")
+    issue: IssueWhere | None = F(
+        default=None, description="Assets having a matching issue. labelgate stores no issues yet."
+    )
+    step_id_in: list[strawberry.ID] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    step_id_not_in: list[strawberry.ID] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    step_status_in: list[StepStatus] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    step_status_not_in: list[StepStatus] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    step_id_and_status_in: list[StepIdAndStatus] | None = F(
+        default=None, description="V2/V3 workflows only (not supported)."
+    )
+    step_id_and_status_not_in: list[StepIdAndStatus] | None = F(
+        default=None, description="V2/V3 workflows only (not supported)."
+    )
+    group_name_in: list[str] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    group_name_not_in: list[str] | None = F(default=None, description="V2/V3 workflows only (not supported).")
+    set_id_in: list[strawberry.ID] | None = F(default=None, description="Assets in any of these sets.")
+    session_id_in: list[strawberry.ID] | None = F(default=None, description="Assets of any of these sessions.")
+    timestamp_gte: str | None = F(default=None, description="Session timestamp at or after this time.")
+    timestamp_lte: str | None = F(default=None, description="Session timestamp at or before this time.")

@@ -1,0 +1,40 @@
+"""Custom scalars: `PageSize` (Kili's page size, at most 100) and `JSON` (free-form filter values).
+
+Annotate with the NewTypes below; `SCALAR_MAP` (given to the Schema's config) defines them."""
+
+from __future__ import annotations
+
+from typing import Any, NewType
+
+import strawberry
+
+from gateway.settings import get_settings
+
+PageSize = NewType("PageSize", int)
+JSON = NewType("JSON", object)
+
+
+def _parse_page_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("PageSize must be an integer.")
+    limit = get_settings().max_page_size
+    if value < 0 or value > limit:
+        raise ValueError(f"PageSize must be between 0 and {limit}, got {value}.")
+    return value
+
+
+SCALAR_MAP = {
+    PageSize: strawberry.scalar(
+        name="PageSize",
+        description="Number of items in a page: an integer from 0 to 100. "
+        "Kili SDK documents declare `$first: PageSize!`.",
+        serialize=int,
+        parse_value=_parse_page_size,
+    ),
+    JSON: strawberry.scalar(
+        name="JSON",
+        description="Any JSON value (used by free-form filters such as `AssetWhere.metadata`).",
+        serialize=lambda v: v,
+        parse_value=lambda v: v,
+    ),
+}

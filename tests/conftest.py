@@ -1,0 +1,142 @@
+"""Session fixtures: a real PostgreSQL and a real S3 (SeaweedFS), the migrated database, the app.
+
+Set TEST_DATABASE_URL (a database the tests may migrate) and TEST_S3_ENDPOINT, TEST_S3_ACCESS_KEY,
+TEST_S3_SECRET_KEY, TEST_S3_BUCKET to run against services of your own instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from gateway.app import create_app
+from gateway.db.migrate import upgrade
+from gateway.embedded import ensure_bucket, start_postgres, start_seaweedfs
+from gateway.settings import Settings
+from tests.factories import Seeder
+
+S3_ACCESS_KEY = "test-access-key"
+S3_SECRET_KEY = "test-secret-key"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    started: list[Any] = []
+    dirs: list[Path] = []
+    try:
+        database_url = os.environ.get("TEST_DATABASE_URL")
+        if not database_url:
+            pg_dir = Path(tempfile.mkdtemp(prefix="lg-pg-"))
+            dirs.append(pg_dir)
+            postgres = start_postgres(pg_dir, durable=False)
+            started.append(postgres)
+            postgres.create_database("labelgate_test")
+            database_url = postgres.url("labelgate_test")
+        s3 = {
+            "endpoint": os.environ.get("TEST_S3_ENDPOINT"),
+            "access": os.environ.get("TEST_S3_ACCESS_KEY", S3_ACCESS_KEY),
+            "secret": os.environ.get("TEST_S3_SECRET_KEY", S3_SECRET_KEY),
+            "bucket": os.environ.get("TEST_S3_BUCKET", "labelgate-test"),
+        }
+        if not s3["endpoint"]:
+            s3_dir = Path(tempfile.mkdtemp(prefix="lg-s3-"))
+            dirs.append(s3_dir)
+            weed = start_seaweedfs(s3_dir, access_key=s3["access"], secret_key=s3["secret"])
+            started.append(weed)
+            s3["endpoint"] = weed.endpoint
+        ensure_bucket(s3["endpoint"], s3["access"], s3["secret"], s3["bucket"])
+        upgrade(database_url)
+        yield Settings(
+            database_url=database_url,
+            s3_endpoint=s3["endpoint"],
+            s3_access_key=s3["access"],
+            s3_secret_key=s3["secret"],
+            s3_bucket=s3["bucket"],
+            cors_origins=["http://ui.example"],
+        )
+    finally:
+        for server in reversed(started):
+            server.stop()
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def seeder(app) -> Seeder:
+    return Seeder(app.state.services.session_factory)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://labelgate.test") as c:
+        yield c
+
+
+class SqlCounter:
+    """Counts the SQL statements the app's engine executes while active."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> SqlCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql_counter(app) -> SqlCounter:
+    return SqlCounter(app.state.services.engine)
+
+
+class Api:
+    """Posts GraphQL to the in-process app with an API key."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def raw(self, query: str, variables: dict | None = None, *, key: str | None, path: str = "/graphql") -> dict:
+        headers = {"Authorization": f"X-API-Key: {key}"} if key else {}
+        response = await self.client.post(path, json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict | None = None, *, key: str) -> dict:
+        """The `data` of a request that must succeed."""
+        body = await self.raw(query, variables, key=key)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict | None = None, *, key: str | None) -> dict:
+        """The first error of a request that must fail."""
+        body = await self.raw(query, variables, key=key)
+        assert body.get("errors"), body
+        return body["errors"][0]
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
