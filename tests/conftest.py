@@ -140,3 +140,32 @@ class Api:
 @pytest.fixture
 def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture(scope="session")
+def live_gateway(settings: Settings):
+    from tests.live import LiveGateway
+
+    gateway = LiveGateway(settings).start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def kili_driver():
+    from tests.live import KiliDriver
+
+    driver = KiliDriver()
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def kili_connect(kili_driver, live_gateway):
+    """`kili_connect(api_key)` → a Kili SDK client (checks on) talking to the live gateway."""
+    from tests.factories import unique
+
+    def connect(api_key: str):
+        return kili_driver.connect(unique("kili"), api_key, f"{live_gateway.url}/api/label/v2/graphql")
+
+    return connect

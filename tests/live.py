@@ -1,0 +1,110 @@
+"""A live gateway over HTTP (uvicorn in a thread) and the Kili SDK driven in its own venv."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.embedded import free_port
+from gateway.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+KILI_PYTHON = ROOT / ".venv-kili" / "bin" / "python"
+
+
+class LiveGateway:
+    """The app served by uvicorn on a free loopback port, in a thread with its own event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveGateway:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live gateway did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+class KiliError(Exception):
+    def __init__(self, answer: dict[str, Any]) -> None:
+        super().__init__(f"{answer['type']}: {answer['message']}")
+        self.type = answer["type"]
+        self.message = answer["message"]
+
+
+class KiliDriver:
+    """One long-lived SDK process (its import costs seconds); a named Kili client per API key."""
+
+    def __init__(self) -> None:
+        if not KILI_PYTHON.exists():
+            raise RuntimeError(f"{KILI_PYTHON} is missing: run scripts/setup test")
+        self.home = tempfile.mkdtemp(prefix="lg-kili-home-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KILI_")}
+        env["HOME"] = self.home  # the SDK caches the introspected schema under ~/.cache/kili
+        self.process = subprocess.Popen(
+            [str(KILI_PYTHON), str(ROOT / "tests" / "kili_driver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def _send(self, command: dict[str, Any]) -> Any:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the Kili driver exited")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise KiliError(answer)
+        return answer["result"]
+
+    def connect(self, name: str, api_key: str, endpoint: str) -> KiliClient:
+        self._send({"op": "connect", "name": name, "api_key": api_key, "api_endpoint": endpoint})
+        return KiliClient(self, name)
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+class KiliClient:
+    """`client.assets(project_id=...)` runs `Kili.assets(...)` in the SDK process."""
+
+    def __init__(self, driver: KiliDriver, name: str) -> None:
+        self._driver = driver
+        self._name = name
+
+    def __getattr__(self, method: str):
+        def call(**kwargs: Any) -> Any:
+            return self._driver._send({"op": "call", "name": self._name, "method": method, "kwargs": kwargs})
+
+        return call
