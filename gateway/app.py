@@ -120,3 +120,9 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.services = services
     return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory gateway.app:app_from_env` (settings from LABELGATE_* variables),
+    e.g. to run several workers behind one port."""
+    return create_app(Settings())
