@@ -25,7 +25,7 @@ from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
-from schema import build_schema
+from schema.build import build_schema
 
 log = logging.getLogger("labelgate")
 

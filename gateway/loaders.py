@@ -11,7 +11,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
 from gateway.db.models import (
@@ -26,10 +28,13 @@ from gateway.db.models import (
     SetAsset,
     User,
 )
+from resolvers import sessions as session_reads
+from resolvers import sets as set_reads
 from resolvers.visibility import project_visible
 
 if TYPE_CHECKING:
     from gateway.context import RequestContext
+    from resolvers.per_parent import PageKey
 
 K = TypeVar("K", bound=Hashable)
 
@@ -66,7 +71,13 @@ class Loaders:
         self.asset_count_of_project = loader(self._asset_counts_of_projects)
         self.asset_count_of_set = loader(self._asset_counts_of_sets)
         self.asset_count_of_session = loader(self._asset_counts_of_sessions)
-        self.events_of_session = loader(self._events_of_sessions)
+        self.asset = loader(self._assets)
+        self.label_is_latest_for_user = loader(self._labels_latest_for_user)
+        self.set = loader(self._sets)
+        # Keyed by resolvers.per_parent.PageKey: one statement pages every parent of the batch.
+        self.asset_page_of_set = loader(self._asset_pages_of_sets)
+        self.asset_page_of_session = loader(self._asset_pages_of_sessions)
+        self.event_page_of_session = loader(self._event_pages_of_sessions)
 
     async def _projects(self, ids: list[str]) -> list[Project | None]:
         rows = await self._ctx.scalars(
@@ -77,6 +88,34 @@ class Loaders:
     async def _users(self, ids: list[str]) -> list[User | None]:
         rows = await self._ctx.scalars(select(User).where(User.id.in_(ids)))
         return _one_per_key(ids, rows, lambda u: u.id)
+
+    async def _sets(self, ids: list[str]) -> list[AssetSet | None]:
+        rows = await self._ctx.scalars(
+            select(AssetSet).where(AssetSet.id.in_(ids), project_visible(AssetSet.project_id, self._ctx.viewer))
+        )
+        return _one_per_key(ids, rows, lambda s: s.id)
+
+    async def _assets(self, ids: list[str]) -> list[Asset | None]:
+        rows = await self._ctx.scalars(
+            select(Asset).where(Asset.id.in_(ids), project_visible(Asset.project_id, self._ctx.viewer))
+        )
+        return _one_per_key(ids, rows, lambda a: a.id)
+
+    async def _labels_latest_for_user(self, label_ids: list[str]) -> list[bool]:
+        """Whether each label is the newest (created_at, id) of its author on its asset."""
+        newer = aliased(Label)
+        latest = await self._ctx.scalars(
+            select(Label.id).where(
+                Label.id.in_(label_ids),
+                ~exists().where(
+                    newer.asset_id == Label.asset_id,
+                    newer.author_id == Label.author_id,
+                    tuple_(newer.created_at, newer.id) > tuple_(Label.created_at, Label.id),
+                ),
+            )
+        )
+        found = set(latest)
+        return [label_id in found for label_id in label_ids]
 
     async def _sessions(self, ids: list[str]) -> list[Session | None]:
         rows = await self._ctx.scalars(
@@ -94,7 +133,7 @@ class Loaders:
         rows = await self._ctx.scalars(
             select(Label)
             .where(Label.asset_id.in_(asset_ids))
-            .distinct(Label.asset_id)
+            .ext(distinct_on(Label.asset_id))
             .order_by(Label.asset_id, Label.created_at.desc(), Label.id.desc())
         )
         return _one_per_key(asset_ids, rows, lambda label: label.asset_id)
@@ -104,7 +143,7 @@ class Loaders:
             await self._ctx.execute(
                 select(SetAsset.asset_id, AssetSet)
                 .join(AssetSet, AssetSet.id == SetAsset.set_id)
-                .where(SetAsset.asset_id.in_(asset_ids))
+                .where(SetAsset.asset_id.in_(asset_ids), project_visible(AssetSet.project_id, self._ctx.viewer))
                 .order_by(AssetSet.created_at, AssetSet.id)
             )
         ).all()
@@ -143,7 +182,10 @@ class Loaders:
     async def _asset_counts_of_sets(self, set_ids: list[str]) -> list[int]:
         rows = (
             await self._ctx.execute(
-                select(SetAsset.set_id, func.count()).where(SetAsset.set_id.in_(set_ids)).group_by(SetAsset.set_id)
+                select(SetAsset.set_id, func.count())
+                .join(Asset, Asset.id == SetAsset.asset_id)
+                .where(SetAsset.set_id.in_(set_ids), project_visible(Asset.project_id, self._ctx.viewer))
+                .group_by(SetAsset.set_id)
             )
         ).all()
         counts = dict(rows)
@@ -153,17 +195,18 @@ class Loaders:
         rows = (
             await self._ctx.execute(
                 select(Asset.session_id, func.count())
-                .where(Asset.session_id.in_(session_ids))
+                .where(Asset.session_id.in_(session_ids), project_visible(Asset.project_id, self._ctx.viewer))
                 .group_by(Asset.session_id)
             )
         ).all()
         counts = dict(rows)
         return [counts.get(sid, 0) for sid in session_ids]
 
-    async def _events_of_sessions(self, session_ids: list[str]) -> list[list[SessionEvent]]:
-        rows = await self._ctx.scalars(
-            select(SessionEvent)
-            .where(SessionEvent.session_id.in_(session_ids))
-            .order_by(SessionEvent.start_time, SessionEvent.id)
-        )
-        return _many_per_key(session_ids, [(e.session_id, e) for e in rows])
+    async def _asset_pages_of_sets(self, keys: list[PageKey]) -> list[list[Asset]]:
+        return await set_reads.asset_pages_of_sets(self._ctx, keys)
+
+    async def _asset_pages_of_sessions(self, keys: list[PageKey]) -> list[list[Asset]]:
+        return await session_reads.asset_pages_of_sessions(self._ctx, keys)
+
+    async def _event_pages_of_sessions(self, keys: list[PageKey]) -> list[list[SessionEvent]]:
+        return await session_reads.event_pages_of_sessions(self._ctx, keys)

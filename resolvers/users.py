@@ -23,7 +23,9 @@ def user_conditions(where: UserWhere | None) -> list[ColumnElement[bool] | None]
         in_list(User.id, where.id_in),
         func.lower(User.email) == where.email.lower() if where.email is not None else None,
         User.activated == where.activated if where.activated is not None else None,
-        User.organization_id.in_(select(Organization.id).where(all_of(organization_conditions(where.organization))))
+        User.organization_id.in_(
+            select(Organization.id).where(all_of(organization_conditions(where.organization))).correlate(None)
+        )
         if where.organization is not None
         else None,
     ]
@@ -34,7 +36,7 @@ def organization_conditions(where: OrganizationWhere | None) -> list[ColumnEleme
         return []
     return [
         Organization.id == where.id if where.id is not None else None,
-        Organization.id.in_(select(User.organization_id).where(all_of(user_conditions(where.user))))
+        Organization.id.in_(select(User.organization_id).where(all_of(user_conditions(where.user))).correlate(None))
         if where.user is not None
         else None,
     ]

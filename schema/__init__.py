@@ -1,5 +1,1 @@
-"""The GraphQL schema: Strawberry types, inputs, enums, and the Schema object."""
-
-from schema.build import build_schema
-
-__all__ = ["build_schema"]
+"""The GraphQL schema: Strawberry types, inputs, enums, and the Schema object (schema.build)."""

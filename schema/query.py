@@ -2,10 +2,14 @@
 
 import strawberry
 
+from schema.queries.assets import AssetQueries
+from schema.queries.labels import LabelQueries
 from schema.queries.projects import ProjectQueries
+from schema.queries.sessions import SessionQueries
+from schema.queries.sets import SetQueries
 from schema.queries.users import UserQueries
 
 
 @strawberry.type(description="Everything labelgate serves. Lists take `where`, `first` and `skip`; each has a count.")
-class Query(UserQueries, ProjectQueries):
+class Query(UserQueries, ProjectQueries, AssetQueries, LabelQueries, SetQueries, SessionQueries):
     pass

@@ -110,3 +110,35 @@ class Seeder:
         )
         await self.add(label)
         return label
+
+    async def asset_set(
+        self, project: models.Project, assets: list[models.Asset] | tuple[()] = (), **fields: Any
+    ) -> models.AssetSet:
+        """A set holding `assets`, added in the given order (each a tick after the previous one)."""
+        fields.setdefault("name", unique("set"))
+        now = self.tick()
+        asset_set = models.AssetSet(project_id=project.id, created_at=now, updated_at=now, **fields)
+        await self.add(asset_set)
+        if assets:
+            await self.add(*[models.SetAsset(set_id=asset_set.id, asset_id=a.id, added_at=self.tick()) for a in assets])
+        return asset_set
+
+    async def session(self, project: models.Project, **fields: Any) -> models.Session:
+        """A session (recording); put assets on it with `asset(project, session_id=..., timestamp=...)`."""
+        fields.setdefault("name", unique("session"))
+        now = self.tick()
+        session = models.Session(project_id=project.id, created_at=now, updated_at=now, **fields)
+        await self.add(session)
+        return session
+
+    async def event(self, session: models.Session, **fields: Any) -> models.SessionEvent:
+        """An event on a session's timeline (default: a POINT event at the session's start, or now)."""
+        fields.setdefault("event_type", "POINT")
+        fields.setdefault("start_time", session.start_time or self._clock)
+        event = models.SessionEvent(session_id=session.id, created_at=self.tick(), **fields)
+        await self.add(event)
+        return event
+
+    async def assign(self, asset: models.Asset, *users: models.User) -> None:
+        """Adds `users` to the asset's `toBeLabeledBy`."""
+        await self.add(*[models.AssetAssignee(asset_id=asset.id, user_id=u.id) for u in users])

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
@@ -169,7 +170,7 @@ class Asset(SQLModel, table=True):
     content: str = Field(default="", description="external URL, or empty when the bytes are in our bucket")
     storage_key: str | None = Field(default=None, description="object key in our bucket, if stored there")
     mime_type: str | None = None
-    size_bytes: int | None = None
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
     width: float | None = None
     height: float | None = None
     json_metadata: Any = _jsonb(dict)

@@ -58,6 +58,8 @@ def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> None:
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists (zombies included)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -151,3 +151,36 @@ class AssetWhere:
     session_id_in: list[strawberry.ID] | None = F(default=None, description="Assets of any of these sessions.")
     timestamp_gte: str | None = F(default=None, description="Session timestamp at or after this time.")
     timestamp_lte: str | None = F(default=None, description="Session timestamp at or before this time.")
+
+
+@strawberry.input(description="Filter on sets (curated collections of assets). Every condition given must hold.")
+class SetWhere:
+    id: strawberry.ID | None = F(default=None, description="Set id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these set ids.")
+    project: ProjectWhere | None = F(default=None, description="Sets of matching projects.")
+    name_in: list[str] | None = F(default=None, description="Name is exactly one of these.")
+    name_contains: str | None = F(default=None, description="Name contains this (case-insensitive substring).")
+    tags_in: list[str] | None = F(default=None, description="Sets having any of these tags.")
+    is_locked: bool | None = F(default=None, description="Locked sets only (true) or unlocked ones (false).")
+    origin_set_id: strawberry.ID | None = F(default=None, description="Sets derived from this set.")
+    has_asset: strawberry.ID | None = F(default=None, description="Sets containing the asset with this id.")
+    created_at_gte: str | None = F(default=None, description="Created at or after this date.")
+    created_at_lte: str | None = F(default=None, description="Created at or before this date.")
+    updated_at_gte: str | None = F(default=None, description="Updated at or after this date.")
+    updated_at_lte: str | None = F(default=None, description="Updated at or before this date.")
+
+
+@strawberry.input(description="Filter on sessions (recordings of assets). Every condition given must hold.")
+class SessionWhere:
+    id: strawberry.ID | None = F(default=None, description="Session id.")
+    id_in: list[strawberry.ID] | None = F(default=None, description="Any of these session ids.")
+    project: ProjectWhere | None = F(default=None, description="Sessions of matching projects.")
+    name_contains: str | None = F(default=None, description="Name contains this (case-insensitive substring).")
+    session_type_in: list[str] | None = F(default=None, description="Session type is exactly one of these.")
+    status_in: list[str] | None = F(default=None, description="Status is exactly one of these.")
+    start_time_gte: str | None = F(default=None, description="Recording started at or after this time.")
+    start_time_lte: str | None = F(default=None, description="Recording started at or before this time.")
+    end_time_gte: str | None = F(default=None, description="Recording ended at or after this time.")
+    end_time_lte: str | None = F(default=None, description="Recording ended at or before this time.")
+    created_at_gte: str | None = F(default=None, description="Created at or after this date.")
+    created_at_lte: str | None = F(default=None, description="Created at or before this date.")

@@ -1,13 +1,69 @@
-"""Sessions: recordings (a drive, a flight) with assets on a timeline (SceneBox sense)."""
+"""Sessions: recordings (a drive, a flight) with assets on a timeline, and events (SceneBox sense)."""
 
 from __future__ import annotations
 
 import json
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from gateway.db import models
+from resolvers.paging import check_skip
+from resolvers.per_parent import PageKey
+from schema.scalars import PageSize
 from schema.timefmt import iso
+from schema.types.page import PageInfo
+from schema.types.project import Project
+from schema.types.set import RelationFirst, RelationSkip
+
+if TYPE_CHECKING:
+    from schema.types.asset import Asset
+
+
+@strawberry.enum(description="Kind of event on a session's timeline.")
+class SessionEventType(Enum):
+    INTERVAL = strawberry.enum_value("INTERVAL", description="Something that lasts from startTime to endTime.")
+    POINT = strawberry.enum_value("POINT", description="Something that happens at startTime.")
+    SCALAR = strawberry.enum_value("SCALAR", description="A measured value at startTime (or over an interval).")
+    COMMENT = strawberry.enum_value("COMMENT", description="A comment on startTime (or on an interval).")
+
+    @classmethod
+    def from_stored(cls, stored: str) -> SessionEventType:
+        """The column is free text: the enum's spellings are accepted in any case."""
+        try:
+            return cls(stored.strip().upper())
+        except ValueError:
+            raise ValueError(f"session event type {stored!r} is none of {[t.value for t in cls]}") from None
+
+
+@strawberry.type(description="An event on a session's timeline: an interval, a point event, a measurement, a comment.")
+class SessionEvent:
+    id: strawberry.ID = strawberry.field(description="Event id.")
+    session_id: strawberry.ID = strawberry.field(description="Id of the session the event belongs to.")
+    event_type: SessionEventType = strawberry.field(description="Kind of event.")
+    name: str | None = strawberry.field(description="Name, e.g. the event or the measured quantity.")
+    start_time: str = strawberry.field(description="When the event starts (or happens), ISO-8601 UTC.")
+    end_time: str | None = strawberry.field(description="When an interval ends, ISO-8601 UTC.")
+    value: float | None = strawberry.field(description="Measured value (scalar events).")
+    comment: str | None = strawberry.field(description="Comment text (comment events).")
+    json_aux_metadata: str = strawberry.field(description="Free auxiliary metadata, as a JSON-encoded object string.")
+    created_at: str = strawberry.field(description="Creation time, ISO-8601 UTC.")
+
+    @classmethod
+    def from_row(cls, row: models.SessionEvent) -> SessionEvent:
+        return cls(
+            id=row.id,
+            session_id=row.session_id,
+            event_type=SessionEventType.from_stored(row.event_type),
+            name=row.name,
+            start_time=iso(row.start_time),
+            end_time=iso(row.end_time),
+            value=row.value,
+            comment=row.comment,
+            json_aux_metadata=json.dumps(row.aux_metadata or {}),
+            created_at=iso(row.created_at),
+        )
 
 
 @strawberry.type(description="A recording (a drive, a flight): assets sit on its timeline by timestamp.")
@@ -39,3 +95,41 @@ class Session:
             created_at=iso(row.created_at),
             updated_at=iso(row.updated_at),
         )
+
+    @strawberry.field(description="The session's assets on its timeline: by timestamp (untimed last), then id.")
+    async def assets(
+        self, info: strawberry.Info, first: RelationFirst = PageSize(100), skip: RelationSkip = 0
+    ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
+        from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sessions)
+
+        rows = await info.context.loaders.asset_page_of_session.load(PageKey(self.id, first, check_skip(skip)))
+        return [Asset.from_row(row) for row in rows]
+
+    @strawberry.field(description="Number of assets on the session's timeline.")
+    async def number_of_assets(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.asset_count_of_session.load(self.id)
+
+    @strawberry.field(description="The project the session belongs to.")
+    async def project(self, info: strawberry.Info) -> Project:
+        return Project.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @strawberry.field(description="Events on the session's timeline, by start time (then id).")
+    async def events(
+        self,
+        info: strawberry.Info,
+        first: RelationFirst = PageSize(100),
+        skip: RelationSkip = 0,
+        event_type_in: Annotated[
+            list[SessionEventType] | None,
+            strawberry.argument(description="Only events of these kinds; an empty list matches none."),
+        ] = None,
+    ) -> list[SessionEvent]:
+        types = None if event_type_in is None else tuple(sorted({t.value for t in event_type_in}))
+        key = PageKey(self.id, first, check_skip(skip), variant=types)
+        return [SessionEvent.from_row(row) for row in await info.context.loaders.event_page_of_session.load(key)]
+
+
+@strawberry.type(description="A keyset page of sessions.")
+class SessionConnection:
+    nodes: list[Session] = strawberry.field(description="The sessions of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")

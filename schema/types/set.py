@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from gateway.db import models
+from resolvers.paging import check_skip
+from resolvers.per_parent import PageKey
+from schema.scalars import PageSize
 from schema.timefmt import iso
+from schema.types.page import PageInfo
+from schema.types.project import Project
+
+if TYPE_CHECKING:
+    from schema.types.asset import Asset
+
+RelationFirst = Annotated[PageSize, strawberry.argument(description="Page size, at most 100.")]
+RelationSkip = Annotated[int, strawberry.argument(description="Rows to skip, in the relation's order.")]
 
 
 @strawberry.type(description="A named, curated collection of one project's assets.")
@@ -37,3 +49,33 @@ class Set:
             created_at=iso(row.created_at),
             updated_at=iso(row.updated_at),
         )
+
+    @strawberry.field(description="The set's assets, in the order they were added (then by id).")
+    async def assets(
+        self, info: strawberry.Info, first: RelationFirst = PageSize(100), skip: RelationSkip = 0
+    ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
+        from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sets)
+
+        rows = await info.context.loaders.asset_page_of_set.load(PageKey(self.id, first, check_skip(skip)))
+        return [Asset.from_row(row) for row in rows]
+
+    @strawberry.field(description="Number of assets in the set.")
+    async def number_of_assets(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.asset_count_of_set.load(self.id)
+
+    @strawberry.field(description="The project the set belongs to.")
+    async def project(self, info: strawberry.Info) -> Project:
+        return Project.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @strawberry.field(description="The set this one was derived from; null if none or not visible to the viewer.")
+    async def origin_set(self, info: strawberry.Info) -> Set | None:
+        if self.origin_set_id is None:
+            return None
+        row = await info.context.loaders.set.load(self.origin_set_id)
+        return None if row is None else Set.from_row(row)
+
+
+@strawberry.type(description="A keyset page of sets.")
+class SetConnection:
+    nodes: list[Set] = strawberry.field(description="The sets of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")

@@ -140,7 +140,7 @@ def upgrade() -> None:
         sa.Column("content", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("storage_key", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("mime_type", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("size_bytes", sa.Integer(), nullable=True),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=True),
         sa.Column("width", sa.Float(), nullable=True),
         sa.Column("height", sa.Float(), nullable=True),
         sa.Column(

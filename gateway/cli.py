@@ -1,0 +1,279 @@
+"""The `labelgate` command: serve, migrate, create-user, create-api-key.
+
+Configuration comes from `LABELGATE_*` environment variables (gateway.settings). With neither
+LABELGATE_DATABASE_URL nor LABELGATE_S3_ENDPOINT, every command works on the embedded services
+of the data directory (`--data-dir`, default LABELGATE_DATA_DIR or ./.labelgate).
+
+Heavy modules are imported inside the commands, so `labelgate --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
+
+log = logging.getLogger("labelgate")
+
+
+class CliError(Exception):
+    """Shown as `labelgate: error: <message>`, exit code 1."""
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl PostgresqlImpl." & co.
+
+
+def _load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise CliError(f"invalid LABELGATE_* setting:\n{exc}") from None
+
+
+def _data_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.data_dir) if args.data_dir is not None else settings.data_dir
+
+
+# --- database access for the short commands -----------------------------------------------------
+
+
+@contextlib.contextmanager
+def _command_database(args: argparse.Namespace, settings: Settings, *, migrate: bool) -> Iterator[str]:
+    """The database URL a short command works on.
+
+    LABELGATE_DATABASE_URL if set; otherwise the embedded database of the data directory: that
+    of the running `serve`, or PostgreSQL started for this command alone (and migrated first when
+    ``migrate``, so that a fresh data directory works).
+    """
+    if settings.database_url:
+        yield settings.database_url
+        return
+    if settings.s3_endpoint:
+        raise CliError("LABELGATE_S3_ENDPOINT is set but LABELGATE_DATABASE_URL is not: set both, or neither")
+    from gateway.embedded_run import embedded_database, prepare_data_dir
+
+    with embedded_database(prepare_data_dir(_data_dir(args, settings))) as database:
+        if migrate and database.started:
+            from gateway.db.migrate import upgrade
+
+            upgrade(database.url)
+        yield database.url
+
+
+def _run_async(fn: Callable[[Any], Any], database_url: str) -> Any:
+    """Run ``fn(session)`` on a fresh event loop with a session on ``database_url``."""
+    from gateway.bootstrap import database_session
+
+    async def run() -> Any:
+        async with database_session(database_url) as session:
+            return await fn(session)
+
+    return asyncio.run(run())
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.serve import ServeOptions, serve
+
+    if not settings.embedded and not (settings.database_url and settings.s3_endpoint):
+        missing = "LABELGATE_S3_ENDPOINT" if settings.database_url else "LABELGATE_DATABASE_URL"
+        raise CliError(
+            f"{missing} is not set: configure both LABELGATE_DATABASE_URL and LABELGATE_S3_ENDPOINT "
+            "for external services, or neither for the embedded ones"
+        )
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=_data_dir(args, settings),
+        migrate=args.migrate,
+        admin_email=args.admin_email,
+        access_log=args.access_log,
+    )
+    return serve(settings, options)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.db.migrate import upgrade
+
+    with _command_database(args, settings, migrate=False) as url:
+        upgrade(url, args.revision)
+    log.info("database migrated to %s", args.revision)
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.bootstrap import create_user
+
+    with _command_database(args, settings, migrate=True) as url:
+        user = _run_async(
+            lambda session: create_user(
+                session,
+                email=args.email,
+                organization_name=args.organization,
+                organization_id=args.organization_id,
+                is_org_admin=args.admin,
+                firstname=args.firstname,
+                lastname=args.lastname,
+                key_days=args.key_days,
+            ),
+            url,
+        )
+    log.info(
+        "created %s %s in %s organization %r (id %s); the API key is shown only once",
+        "organization admin" if user.is_org_admin else "user",
+        user.email,
+        "new" if user.organization_created else "existing",
+        user.organization_name,
+        user.organization_id,
+    )
+    print(f"API key: {user.api_key}", flush=True)
+    return 0
+
+
+def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.bootstrap import create_api_key
+
+    with _command_database(args, settings, migrate=True) as url:
+        key = _run_async(
+            lambda session: create_api_key(session, email=args.email, key_days=args.key_days, name=args.name), url
+        )
+    print(f"API key: {key}", flush=True)
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        help="data directory of the embedded services (default: LABELGATE_DATA_DIR or ./.labelgate)",
+    )
+    common.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    parser = argparse.ArgumentParser(
+        prog="labelgate",
+        description="Self-hostable GraphQL gateway for ML training data. Settings: LABELGATE_* environment "
+        "variables; with no LABELGATE_DATABASE_URL and no LABELGATE_S3_ENDPOINT, embedded PostgreSQL and "
+        "S3 run under the data directory.",
+    )
+    parser.add_argument("--version", action="version", version=f"labelgate {package_version('labelgate')}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the gateway (starting embedded services if none are configured)",
+        description="Run the HTTP server. Migrates the database on start (unless --no-migrate); on a database "
+        "without organizations creates one, its admin and an API key, printed once as `API key: ...`.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080; 0 = any free port)")
+    serve.add_argument("--no-migrate", dest="migrate", action="store_false", help="don't migrate on start")
+    serve.add_argument(
+        "--admin-email", default="admin@labelgate.local", help="email of the admin created on the first start"
+    )
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="don't log each request")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="migrate the database to the latest schema",
+        description="Migrate LABELGATE_DATABASE_URL, or else the embedded database of the data directory.",
+    )
+    migrate.add_argument("--revision", default="head", help="target Alembic revision (default head)")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    create_user = commands.add_parser(
+        "create-user",
+        parents=[common],
+        help="create a user and print an API key for it",
+        description="Create a user with an API key (printed once as `API key: ...`). The organization is "
+        "given by name (created if missing) or id; with neither, the only existing one is used.",
+    )
+    create_user.add_argument("--email", required=True)
+    org = create_user.add_mutually_exclusive_group()
+    org.add_argument("--organization", metavar="NAME", help="organization name (created if missing)")
+    org.add_argument("--organization-id", metavar="ID", help="id of an existing organization")
+    create_user.add_argument("--admin", action="store_true", help="make the user an organization admin")
+    create_user.add_argument("--firstname")
+    create_user.add_argument("--lastname")
+    create_user.add_argument("--key-days", type=float, metavar="N", help="API key lifetime in days (default 3650)")
+    create_user.set_defaults(handler=cmd_create_user)
+
+    create_key = commands.add_parser(
+        "create-api-key",
+        parents=[common],
+        help="print a new API key for an existing user",
+        description="Create another API key for an existing user (printed once as `API key: ...`).",
+    )
+    create_key.add_argument("--email", required=True)
+    create_key.add_argument("--key-days", type=float, metavar="N", help="API key lifetime in days (default 3650)")
+    create_key.add_argument("--name", help="a label for the key")
+    create_key.set_defaults(handler=cmd_create_api_key)
+    return parser
+
+
+def _describe_database_error(exc: Exception) -> str | None:
+    """A one-line explanation for database failures an operator can fix, else None."""
+    from sqlalchemy.exc import DBAPIError
+
+    text = str(exc)
+    if isinstance(exc, DBAPIError) and "does not exist" in text and "relation" in text:
+        return "the database has no labelgate tables yet: run `labelgate migrate` first"
+    if isinstance(exc, OSError | DBAPIError):
+        return f"database error: {text.splitlines()[0] if text else type(exc).__name__}"
+    return None
+
+
+_OPERATOR_ERRORS = (
+    ("gateway.bootstrap", "BootstrapError"),
+    ("gateway.embedded_run", "EmbeddedError"),
+    ("gateway.serve", "ServeError"),
+)
+
+
+def _operator_error_types() -> tuple[type[BaseException], ...]:
+    """Errors printed without a traceback. Looked up in sys.modules rather than imported, so that
+    `main` doesn't pay for heavy imports up front: an error of such a type implies its module is loaded."""
+    found = [getattr(sys.modules[module], name) for module, name in _OPERATOR_ERRORS if module in sys.modules]
+    return (CliError, *found)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        return args.handler(args, _load_settings())
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, _operator_error_types()) else _describe_database_error(exc)
+        if message is None:
+            raise
+        print(f"labelgate: error: {message}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""AssetWhere → SQL: one boolean expression over `asset`, with the viewer's visibility folded in.
+
+Nested subqueries are built standalone (`correlate(None)`) or correlated to `asset` only, so the
+same conditions stay correct wherever they are nested (e.g. `labels(where: {asset: {label: ...}})`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Numeric, Select, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gateway.auth import Viewer
+from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, User
+from gateway.errors import BadUserInput
+from resolvers.filters.common import all_of, in_list, not_in_list, number_range, time_range
+from resolvers.filters.project_where import project_conditions
+from resolvers.visibility import project_visible
+from schema.inputs.where import AssetWhere, IssueWhere, ProjectWhere
+
+Conditions = list[ColumnElement[bool] | None]
+
+# V2/V3 workflow filters (input field → GraphQL name). labelgate runs the V1 status workflow only.
+_STEP_FILTERS = {
+    "step_id_in": "stepIdIn",
+    "step_id_not_in": "stepIdNotIn",
+    "step_status_in": "stepStatusIn",
+    "step_status_not_in": "stepStatusNotIn",
+    "step_id_and_status_in": "stepIdAndStatusIn",
+    "step_id_and_status_not_in": "stepIdAndStatusNotIn",
+    "group_name_in": "groupNameIn",
+    "group_name_not_in": "groupNameNotIn",
+}
+
+
+def compile_asset_where(where: AssetWhere | None, viewer: Viewer) -> ColumnElement[bool]:
+    """The assets matching `where` among those the viewer may see."""
+    return all_of([project_visible(Asset.project_id, viewer), *asset_conditions(where)])
+
+
+def asset_conditions(where: AssetWhere | None) -> Conditions:
+    """The conditions of `where` alone, without visibility (for use inside other filters)."""
+    if where is None:
+        return []
+    return [
+        *_identity(where),
+        in_projects(Asset.project_id, where.project),
+        *_workflow(where),
+        *_marks(where),
+        metadata_condition(where.metadata),
+        *_assignees(where),
+        _having_label(where),
+        *time_range(Asset.created_at, where.created_at_gte, where.created_at_lte, "createdAt"),
+        *time_range(Asset.updated_at, where.updated_at_gte, where.updated_at_lte, "updatedAt"),
+        *_sets_and_sessions(where),
+    ]
+
+
+def has_conditions(conditions: Conditions) -> bool:
+    return any(c is not None for c in conditions)
+
+
+def in_projects(project_id_column: Any, where: ProjectWhere | None) -> ColumnElement[bool] | None:
+    """`project_id_column IN (projects matching where)`; None when `where` sets no condition."""
+    conditions = project_conditions(where)
+    if not has_conditions(conditions):
+        return None
+    return project_id_column.in_(select(Project.id).where(all_of(conditions)).correlate(None))
+
+
+def users_by_reference(references: list[str]) -> Select:
+    """Ids of the users named by id or (case-insensitive) email."""
+    return (
+        select(User.id)
+        .where(or_(User.id.in_(references), func.lower(User.email).in_([r.lower() for r in references])))
+        .correlate(None)
+    )
+
+
+def _identity(where: AssetWhere) -> Conditions:
+    return [
+        Asset.id == where.id if where.id is not None else None,
+        in_list(Asset.id, where.id_in),
+        not_in_list(Asset.id, where.id_not_in),
+        in_list(Asset.external_id, where.external_id_strictly_in),
+        _external_id_contains_any(where.external_id_in),
+    ]
+
+
+def _external_id_contains_any(fragments: list[str] | None) -> ColumnElement[bool] | None:
+    """Case-insensitive substring match, any of the fragments (`%` and `_` match themselves)."""
+    if fragments is None:
+        return None
+    return or_(false(), *[Asset.external_id.icontains(f, autoescape=True) for f in fragments])
+
+
+def _workflow(where: AssetWhere) -> Conditions:
+    for attribute, name in _STEP_FILTERS.items():
+        if getattr(where, attribute) is not None:
+            raise BadUserInput(
+                f"{name}: labelgate projects use the V1 workflow (workflowVersion V1), which has no steps or "
+                "step groups; filter on statusIn instead."
+            )
+    return [
+        in_list(Asset.status, where.status_in),
+        Asset.skipped == where.skipped if where.skipped is not None else None,
+        _issue_condition(where.issue),
+    ]
+
+
+def _issue_condition(issue: IssueWhere | None) -> ColumnElement[bool] | None:
+    """labelgate stores no issues yet: an empty `issue: {}` (which the Kili SDK always sends) is no
+    filter, and any actual issue condition matches no asset."""
+    if issue is None or (issue.type is None and issue.status is None):
+        return None
+    return false()
+
+
+def _marks(where: AssetWhere) -> Conditions:
+    return [
+        *number_range(Asset.consensus_mark, where.consensus_mark_gte, where.consensus_mark_lte),
+        *number_range(Asset.honeypot_mark, where.honeypot_mark_gte, where.honeypot_mark_lte),
+        *number_range(Asset.inference_mark, where.inference_mark_gte, where.inference_mark_lte),
+    ]
+
+
+def _assignees(where: AssetWhere) -> Conditions:
+    def assigned_to(references: list[str]) -> Select:
+        return (
+            select(AssetAssignee.asset_id)
+            .where(AssetAssignee.user_id.in_(users_by_reference(references)))
+            .correlate(None)
+        )
+
+    return [
+        Asset.id.in_(assigned_to(where.assignee_in)) if where.assignee_in is not None else None,
+        Asset.id.not_in(assigned_to(where.assignee_not_in)) if where.assignee_not_in else None,
+    ]
+
+
+def _having_label(where: AssetWhere) -> ColumnElement[bool] | None:
+    """EXISTS a label of the asset matching `where.label`; `label: {}` is no filter at all."""
+    from resolvers.filters.label_where import label_conditions  # noqa: PLC0415  (label_where imports this module)
+
+    conditions = label_conditions(where.label)
+    if not has_conditions(conditions):
+        return None
+    return exists(select(Label.id).where(Label.asset_id == Asset.id, all_of(conditions)).correlate(Asset))
+
+
+def _sets_and_sessions(where: AssetWhere) -> Conditions:
+    in_sets = None
+    if where.set_id_in is not None:
+        in_sets = Asset.id.in_(
+            select(SetAsset.asset_id).where(SetAsset.set_id.in_(list(where.set_id_in))).correlate(None)
+        )
+    return [
+        in_sets,
+        in_list(Asset.session_id, where.session_id_in),
+        *time_range(Asset.timestamp, where.timestamp_gte, where.timestamp_lte, "timestamp"),
+    ]
+
+
+# --- metadata ---------------------------------------------------------------------------------
+
+
+def metadata_condition(metadata: Any) -> ColumnElement[bool] | None:
+    """`{key: condition}`, every key must match. A condition is:
+
+    - a list of exactly two numbers `[min, max]`: an inclusive numeric range (only numbers match);
+    - any other list: the value equals any of its items;
+    - anything else: the value equals it (JSON equality: `1` matches `1.0`, `"1"` does not).
+    """
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise BadUserInput(
+            f"metadata must be an object {{key: value | [values] | [min, max]}}, got {type(metadata).__name__}."
+        )
+    return all_of([_metadata_key_condition(str(key), value) for key, value in metadata.items()])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _metadata_key_condition(key: str, value: Any) -> ColumnElement[bool]:
+    if isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
+        low, high = value
+        if low > high:
+            raise BadUserInput(f"metadata.{key}: range [{low}, {high}] has its minimum above its maximum.")
+        stored = Asset.json_metadata[key]
+        # CASE guarantees the cast only runs on numbers (AND gives no evaluation order).
+        number = case((func.jsonb_typeof(stored) == "number", cast(stored.astext, Numeric)), else_=None)
+        return number.between(low, high)
+    if isinstance(value, list):
+        return or_(false(), *[_metadata_equals(key, item) for item in value])
+    return _metadata_equals(key, value)
+
+
+def _metadata_equals(key: str, value: Any) -> ColumnElement[bool]:
+    if value is None or isinstance(value, str | bool | int | float):
+        # Containment is equality for scalars and is served by the GIN index on json_metadata.
+        return Asset.json_metadata.contains({key: value})
+    return Asset.json_metadata[key] == literal(value, JSONB)

@@ -1,0 +1,35 @@
+"""Root fields: labels (Kili's `labels` / `countLabels`, plus a keyset connection)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import labels
+from schema.inputs.where import LabelWhere
+from schema.queries.args import After, First, Skip
+from schema.types.label import Label, LabelConnection
+from schema.types.page import split_page
+
+Where = Annotated[
+    LabelWhere, strawberry.argument(description="Which labels; `{}` for all the viewer may see (Kili's LabelWhere).")
+]
+
+
+@strawberry.type
+class LabelQueries:
+    @strawberry.field(description="Labels the viewer may see, oldest first (created time, then id).")
+    async def labels(self, info: strawberry.Info, where: Where, first: First, skip: Skip) -> list[Label]:
+        return [Label.from_row(r) for r in await labels.list_labels(info.context, where, first, skip)]
+
+    @strawberry.field(description="Number of labels `labels` would list for the same `where`.")
+    async def count_labels(self, info: strawberry.Info, where: Where) -> int:
+        return await labels.count_labels(info.context, where)
+
+    @strawberry.field(description="Labels as a keyset page (for UIs that page deep).")
+    async def labels_connection(
+        self, info: strawberry.Info, where: Where, first: First, after: After = None
+    ) -> LabelConnection:
+        page, page_info = split_page(await labels.page_labels(info.context, where, first, after), first)
+        return LabelConnection(nodes=[Label.from_row(r) for r in page], page_info=page_info)

@@ -1,0 +1,66 @@
+"""A page of assets with every relation costs a fixed number of SQL statements, whatever its size."""
+
+from __future__ import annotations
+
+from gateway.db import models
+
+PAGE = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
+  data: assets(where: $where, first: $first, skip: $skip) {
+    id url content
+    labels { id isLatestLabelForUser author { id email } }
+    latestLabel { id author { id } }
+    project { id title }
+    sets { id name }
+    session { id name }
+    toBeLabeledBy { id email }
+  }
+}"""
+
+# 1 authentication, 1 page of assets, then one batched statement per relation: labels, latest
+# labels, projects, sets, sessions, assignees, label authors, isLatestLabelForUser.
+EXPECTED_STATEMENTS = 10
+
+
+async def _project_with_assets(seeder, size: int) -> tuple[str, str]:
+    """A project of `size` assets, each with 2 labels by different authors, in 2 sets and a session,
+    assigned to 2 users. Returns the project id and an API key."""
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    alice, _ = await seeder.user(org)
+    bob, _ = await seeder.user(org)
+    project = await seeder.project(org)
+    session = await seeder.session(project)
+    assets = await seeder.assets(project, size, session_id=session.id)
+    await seeder.asset_set(project, assets)
+    await seeder.asset_set(project, assets)
+    await seeder.add(
+        *[models.AssetAssignee(asset_id=a.id, user_id=u.id) for a in assets for u in (alice, bob)],
+        *[
+            models.Label(
+                asset_id=a.id, project_id=project.id, author_id=u.id, label_type="DEFAULT", created_at=seeder.tick()
+            )
+            for a in assets
+            for u in (alice, bob)
+        ],
+    )
+    return project.id, key
+
+
+async def _statements_for_page(api, sql_counter, project_id: str, key: str, size: int) -> int:
+    variables = {"where": {"project": {"id": project_id}}, "first": 100, "skip": 0}
+    with sql_counter:
+        rows = (await api.data(PAGE, variables, key=key))["data"]
+    assert len(rows) == size
+    assert all(len(r["labels"]) == 2 and len(r["sets"]) == 2 and len(r["toBeLabeledBy"]) == 2 for r in rows)
+    assert all(r["session"] is not None and r["latestLabel"] is not None for r in rows)
+    return sql_counter.count
+
+
+async def test_a_page_of_assets_costs_the_same_statements_for_1_and_100_assets(api, seeder, sql_counter) -> None:
+    counts = {}
+    for size in (1, 100):
+        project_id, key = await _project_with_assets(seeder, size)
+        sql_counter.statements.clear()
+        counts[size] = await _statements_for_page(api, sql_counter, project_id, key, size)
+    print(f"\nSQL statements for a page of assets with all relations: {counts}")
+    assert counts[1] == counts[100] == EXPECTED_STATEMENTS, (counts, sql_counter.statements)
