@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.extensions import ErrorCodes, GraphQLCore32Introspection
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 
@@ -20,6 +21,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         extensions=[ErrorCodes, GraphQLCore32Introspection],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -76,3 +76,9 @@ class ProjectRole(Enum):
     TEAM_MANAGER = "TEAM_MANAGER"
     REVIEWER = "REVIEWER"
     LABELER = "LABELER"
+
+
+@strawberry.enum(description="Compliance tags of a project (accepted, not enforced).")
+class ComplianceTag(Enum):
+    PHI = "PHI"
+    PII = "PII"
