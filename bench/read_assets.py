@@ -162,8 +162,9 @@ async def measure(url: str, key: str, project_id: str, requests: int) -> None:
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The gateway in a process of its own (so the client does not share its GIL), as operators run it."""
+def serving(settings: Settings, workers: int = 1) -> Iterator[str]:
+    """The gateway in a process of its own (so the client does not share its GIL), as operators run it;
+    `workers` > 1 runs that many uvicorn worker processes behind the port (see bench.uvicorn_nodelay)."""
     port = free_port()
     env = {
         **os.environ,
@@ -177,13 +178,14 @@ def serving(settings: Settings) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "uvicorn",
+            "uvicorn" if workers == 1 else "bench.uvicorn_nodelay",
             "--factory",
             "gateway.app:app_from_env",
             "--port",
             str(port),
             "--log-level",
             "warning",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
     )

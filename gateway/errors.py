@@ -49,5 +49,11 @@ class Conflict(GatewayError):
     code = ErrorCode.CONFLICT
 
 
+class Locked(GatewayError):
+    """The target is read-only for now (e.g. an archived project)."""
+
+    code = ErrorCode.LOCKED
+
+
 class PayloadTooLarge(GatewayError):
     code = ErrorCode.PAYLOAD_TOO_LARGE

@@ -60,6 +60,19 @@ class Storage:
             raise
         return ObjectInfo(key=key, size=stat.size or 0, content_type=stat.content_type)
 
+    async def read_head(self, key: str, length: int) -> bytes:
+        """The first `length` bytes of a stored object (a ranged GET: the rest is never transferred)."""
+
+        def read() -> bytes:
+            response = self.internal.get_object(self.bucket, key, offset=0, length=length)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await asyncio.to_thread(read)
+
     async def remove(self, key: str) -> None:
         await asyncio.to_thread(self.internal.remove_object, self.bucket, key)
 

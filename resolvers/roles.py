@@ -3,8 +3,9 @@
 LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below allow:
 - LABELER reads the project and appends labels (not REVIEW labels) on its assets;
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue;
-- TEAM_MANAGER also appends, updates and deletes assets, uploads files, and labels on behalf of others;
-- ADMIN also manages the project (its settings, members and their roles).
+- TEAM_MANAGER also appends, updates and deletes assets, uploads files, labels on behalf of others, and
+  manages the project: its settings, archiving, and members below ADMIN;
+- ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 """
 

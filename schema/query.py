@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.queries.asset_imports import AssetImportQueries
 from schema.queries.assets import AssetQueries
 from schema.queries.labels import LabelQueries
 from schema.queries.projects import ProjectQueries
@@ -11,5 +12,5 @@ from schema.queries.users import UserQueries
 
 
 @strawberry.type(description="Everything labelgate serves. Lists take `where`, `first` and `skip`; each has a count.")
-class Query(UserQueries, ProjectQueries, AssetQueries, LabelQueries, SetQueries, SessionQueries):
+class Query(UserQueries, ProjectQueries, AssetQueries, AssetImportQueries, LabelQueries, SetQueries, SessionQueries):
     pass

@@ -1,0 +1,265 @@
+"""Append benchmark: assets per second through `appendManyAssets` over HTTP, as the Kili SDK sends them.
+
+Starts its own PostgreSQL and S3 in temp dirs, creates a project, serves the gateway with uvicorn on
+loopback (`bench.read_assets.serving`) and appends N assets in batches (URL content, metadata,
+client ids), first with one client, then with `--concurrency` clients at once. Request bodies are
+built before the clock starts, so the figures are the gateway's (plus the loopback HTTP client).
+Run: `.venv/bin/python -m bench.append_assets [--assets 10000] [--batch 100] [--concurrency 4] [--workers 2]`.
+
+`--profile` instead runs the gateway in this process under cProfile (one client, through httpx's
+ASGI transport) and prints where the time goes: SQL round trips (asyncpg), GraphQL, JSON, our code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+from bench.read_assets import serving
+from gateway.auth import generate_api_key, new_api_key_row
+from gateway.db import models
+from gateway.db.engine import make_engine, make_session_factory
+from gateway.db.ids import new_id
+from gateway.db.migrate import upgrade
+from gateway.embedded import ensure_bucket, start_postgres, start_seaweedfs
+from gateway.settings import Settings
+
+APPEND = """mutation appendManyAssets($data: AppendManyAssetsData!, $where: ProjectWhere!) {
+  data: appendManyAssets(data: $data, where: $where) { id } }"""
+
+
+async def create_project(database_url: str) -> tuple[str, str]:
+    """An organization, a TEAM_MANAGER with an API key and an empty project: (project id, key)."""
+    engine = make_engine(database_url)
+    key = generate_api_key()
+    async with make_session_factory(engine)() as db, db.begin():
+        org = models.Organization(name="bench")
+        db.add(org)
+        await db.flush()
+        user = models.User(organization_id=org.id, email="bench@example.com")
+        db.add(user)
+        await db.flush()
+        db.add(new_api_key_row(user.id, key))
+        project = models.Project(organization_id=org.id, title="append bench")
+        db.add(project)
+        await db.flush()
+        db.add(models.ProjectMember(project_id=project.id, user_id=user.id, role="TEAM_MANAGER"))
+    await engine.dispose()
+    return project.id, key
+
+
+def bodies(project_id: str, start: int, assets: int, batch: int) -> list[bytes]:
+    """Request bodies as the SDK builds them: every array given, client cuids, metadata as JSON strings."""
+    out = []
+    for offset in range(start, start + assets, batch):
+        n = min(batch, start + assets - offset)
+        data = {
+            "contentArray": [f"https://cdn.example.com/images/{offset + i}.jpg" for i in range(n)],
+            "externalIDArray": [f"img-{offset + i:07d}" for i in range(n)],
+            "idArray": [new_id() for _ in range(n)],
+            "isHoneypotArray": [False] * n,
+            "jsonContentArray": [""] * n,
+            "jsonMetadataArray": [
+                json.dumps({"camera": f"cam{(offset + i) % 4}", "frame": offset + i}) for i in range(n)
+            ],
+        }
+        out.append(json.dumps({"query": APPEND, "variables": {"data": data, "where": {"id": project_id}}}).encode())
+    return out
+
+
+async def send_all(client: httpx.AsyncClient, payloads: list[bytes]) -> int:
+    appended = 0
+    for body in payloads:
+        response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        answer = response.json()
+        assert not answer.get("errors"), answer["errors"]
+        appended += len(answer["data"]["data"])
+    return appended
+
+
+async def run(url: str, key: str, payloads: list[bytes], concurrency: int) -> tuple[int, float]:
+    """Sends the payloads over `concurrency` clients (each its own connection); (assets, seconds)."""
+    headers = {"Authorization": f"X-API-Key: {key}"}
+    clients = [httpx.AsyncClient(base_url=url, headers=headers, timeout=120) for _ in range(concurrency)]
+    try:
+        began = time.perf_counter()
+        counts = await asyncio.gather(*(send_all(c, payloads[i::concurrency]) for i, c in enumerate(clients)))
+        return sum(counts), time.perf_counter() - began
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) used so far by this process (the client) and its descendants (the
+    gateway, PostgreSQL and its backends, S3), by kind. Read from /proc, so Linux only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = defaultdict(list)
+    used: dict[int, tuple[str, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        children[int(fields[1])].append(int(entry))
+        used[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    totals: dict[str, float] = defaultdict(float)
+    pending = [os.getpid()]
+    while pending:
+        pid = pending.pop()
+        pending += children.get(pid, [])
+        name, seconds = used.get(pid, ("", 0.0))
+        if pid == os.getpid():
+            kind = "client"
+        elif name.startswith("postgres"):
+            kind = "postgres"
+        elif name.startswith("weed"):
+            kind = "s3"
+        else:
+            kind = "gateway"
+        totals[kind] += seconds
+    return totals
+
+
+def report(name: str, assets: int, seconds: float, batch: int, cpu: dict[str, float]) -> None:
+    batches = max(1, -(-assets // batch))
+    per_batch = seconds / batches * 1000
+    rate = assets / seconds
+    print(f"{name:<24} {assets:>6} assets in {seconds:6.2f} s = {rate:6.0f} assets/s ({per_batch:5.1f} ms/batch)")
+    spent = ", ".join(f"{kind} {cpu.get(kind, 0.0) / batches * 1000:.1f}" for kind in ("gateway", "postgres", "client"))
+    print(f"{'':<24} CPU ms per batch: {spent}")
+
+
+async def timed(url: str, key: str, payloads: list[bytes], concurrency: int) -> tuple[int, float, dict[str, float]]:
+    before = cpu_seconds()
+    assets, seconds = await run(url, key, payloads, concurrency)
+    after = cpu_seconds()
+    return assets, seconds, {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+
+
+async def measure(url: str, key: str, project_id: str, args: argparse.Namespace) -> None:
+    warm = bodies(project_id, 0, 5 * args.batch, args.batch)
+    await run(url, key, warm, 1)
+    start = len(warm) * args.batch
+    for concurrency in sorted({1, 2, args.concurrency}):
+        payloads = bodies(project_id, start, args.assets, args.batch)
+        start += args.assets
+        assets, seconds, cpu = await timed(url, key, payloads, concurrency)
+        name = "sequential, 1 client" if concurrency == 1 else f"{concurrency} concurrent clients"
+        report(name, assets, seconds, args.batch, cpu)
+
+
+async def call_asgi(app, key: str, body: bytes) -> dict:
+    """One POST /graphql straight into the ASGI app (no HTTP client or server in the profile)."""
+    headers = [(b"content-type", b"application/json"), (b"authorization", f"X-API-Key: {key}".encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("bench", 80),
+    }
+    sent = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    answer = json.loads(b"".join(chunks))
+    assert not answer.get("errors"), answer["errors"]
+    return answer
+
+
+async def profile(settings: Settings, key: str, project_id: str, args: argparse.Namespace) -> None:
+    from gateway.app import create_app  # noqa: PLC0415  (only the profile runs the app in this process)
+
+    app = create_app(settings)
+    for body in bodies(project_id, 0, 5 * args.batch, args.batch):
+        await call_asgi(app, key, body)
+    payloads = bodies(project_id, 5 * args.batch, args.assets, args.batch)
+    profiler = cProfile.Profile()
+    began = time.perf_counter()
+    profiler.enable()
+    for body in payloads:
+        await call_asgi(app, key, body)
+    profiler.disable()
+    elapsed = time.perf_counter() - began
+    per_batch = elapsed / len(payloads) * 1000
+    print(f"in-process, profiled (so slower): {args.assets / elapsed:.0f} assets/s, {per_batch:.1f} ms/batch")
+    await app.state.services.engine.dispose()
+    stats = pstats.Stats(profiler).sort_stats(args.sort)
+    stats.print_stats(args.lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=10000, help="assets per measurement")
+    parser.add_argument("--batch", type=int, default=100, help="assets per appendManyAssets call")
+    parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients of the last measurement")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--profile", action="store_true", help="profile the gateway in-process instead")
+    parser.add_argument("--sort", default="cumulative", help="pstats order of the profile (cumulative, tottime)")
+    parser.add_argument("--lines", type=int, default=45, help="functions the profile shows")
+    args = parser.parse_args()
+    pg_dir, s3_dir = Path(tempfile.mkdtemp(prefix="lg-bpg-")), Path(tempfile.mkdtemp(prefix="lg-bs3-"))
+    postgres = start_postgres(pg_dir, durable=False)
+    weed = start_seaweedfs(s3_dir, access_key="bench", secret_key="bench-secret")
+    try:
+        postgres.create_database("bench")
+        database_url = postgres.url("bench")
+        upgrade(database_url)
+        ensure_bucket(weed.endpoint, "bench", "bench-secret", "bench")
+        project_id, key = asyncio.run(create_project(database_url))
+        settings = Settings(
+            database_url=database_url,
+            s3_endpoint=weed.endpoint,
+            s3_access_key="bench",
+            s3_secret_key="bench-secret",
+            s3_bucket="bench",
+        )
+        if args.profile:
+            asyncio.run(profile(settings, key, project_id, args))
+            return
+        print(f"appendManyAssets, batches of {args.batch}, gateway with {args.workers} uvicorn worker(s)")
+        with serving(settings, workers=args.workers) as url:
+            asyncio.run(measure(url, key, project_id, args))
+    finally:
+        weed.stop()
+        postgres.stop()
+        shutil.rmtree(pg_dir, ignore_errors=True)
+        shutil.rmtree(s3_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

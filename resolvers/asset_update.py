@@ -1,0 +1,317 @@
+"""Changing asset properties (Kili's `updatePropertiesInAssets`): pairs of (AssetWhere, AssetData),
+applied in order, in one transaction, all or nothing. Status is never written here.
+
+Statements stay batched whatever the number of pairs: wheres of the form `{id}` (what the Kili SDK
+sends) are matched by one statement and any others by one UNION ALL; then one role check, one
+archive check, one UPDATE executed for all assets (one executemany per distinct set of changed
+columns), and one statement re-reading the updated rows. External ids and assignees add one
+statement each when given (plus one DELETE and one INSERT for assignees).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from gateway.context import RequestContext
+from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
+from gateway.errors import BadUserInput, Conflict, NotFound
+from resolvers.archive import require_writable
+from resolvers.arrays import values_table
+from resolvers.asset_append import parse_metadata, quoted
+from resolvers.content import ContentRequest, StoredContent, resolve_contents
+from resolvers.filters.asset_where import asset_conditions, compile_asset_where
+from resolvers.roles import Role, require_role
+from resolvers.transactions import write_transaction
+from schema.inputs.data import AssetData
+from schema.inputs.where import AssetWhere
+
+UPDATE = "update assets"
+MAX_PAIRS = 1000
+# AssetData field → column, for the fields copied as given.
+_PLAIN = {
+    "priority": "priority",
+    "consensus_mark": "consensus_mark",
+    "honeypot_mark": "honeypot_mark",
+    "is_used_for_consensus": "is_used_for_consensus",
+    "is_honeypot": "is_honeypot",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """An asset a where matched."""
+
+    id: str
+    project_id: str
+    external_id: str
+    input_type: str
+    created_at: datetime
+
+
+@dataclass
+class Assignment:
+    """Assignee changes of one asset, merged over its pairs: `reset` replaces, otherwise adds."""
+
+    reset: bool = False
+    user_ids: set[str] = field(default_factory=set)
+
+
+def _is_by_id(where: AssetWhere) -> bool:
+    return where.id is not None and sum(c is not None for c in asset_conditions(where)) == 1
+
+
+async def _match(ctx: RequestContext, wheres: list[AssetWhere]) -> list[list[Target]]:
+    """The assets each where matches (oldest first): one statement for `{id}` wheres, one for the rest."""
+    columns = (Asset.id, Asset.project_id, Asset.external_id, Project.input_type, Asset.created_at)
+    matched: list[list[Target]] = [[] for _ in wheres]
+    by_id = [i for i, where in enumerate(wheres) if _is_by_id(where)]
+    others = [i for i in range(len(wheres)) if i not in set(by_id)]
+    if by_id:
+        wanted = values_table("wanted", id=list(dict.fromkeys(str(wheres[i].id) for i in by_id)))
+        rows = (
+            await ctx.execute(
+                select(*columns)
+                .select_from(wanted)
+                .join(Asset, Asset.id == wanted.c.id)
+                .join(Project, Project.id == Asset.project_id)
+                .where(compile_asset_where(None, ctx.viewer))
+            )
+        ).all()
+        found = {row[0]: Target(*row) for row in rows}
+        for i in by_id:
+            if wheres[i].id in found:
+                matched[i].append(found[wheres[i].id])
+    if others:
+        branches = [
+            select(literal(i).label("pair"), *columns)
+            .join(Project, Project.id == Asset.project_id)
+            .where(compile_asset_where(wheres[i], ctx.viewer))
+            for i in others
+        ]
+        statement = branches[0] if len(branches) == 1 else union_all(*branches)
+        for pair, *row in (await ctx.execute(statement)).all():
+            matched[pair].append(Target(*row))
+        for i in others:
+            matched[i].sort(key=lambda t: (t.created_at, t.id))
+    for i, targets in enumerate(matched):
+        if not targets:
+            named = f" (id '{wheres[i].id}')" if wheres[i].id is not None else ""
+            raise NotFound(f"Pair {i}{named}: `where` matches no asset you may see.")
+    return matched
+
+
+def _validate(index: int, data: AssetData, targets: list[Target]) -> None:
+    if data.external_id is not None:
+        if not data.external_id:
+            raise BadUserInput(f"Pair {index}: externalId must not be empty.")
+        if len(targets) > 1:
+            raise BadUserInput(
+                f"Pair {index}: externalId '{data.external_id}' is unique in a project, but `where` matches "
+                f"{len(targets)} assets."
+            )
+    if data.resolution is not None and (data.resolution.width < 0 or data.resolution.height < 0):
+        raise BadUserInput(f"Pair {index}: resolution must not be negative.")
+
+
+def _plain_changes(index: int, data: AssetData) -> dict[str, Any]:
+    """The columns a pair sets directly (not content, not assignees)."""
+    changes = {column: getattr(data, name) for name, column in _PLAIN.items() if getattr(data, name) is not None}
+    if data.external_id is not None:
+        changes["external_id"] = data.external_id
+    if data.json_metadata is not None:
+        changes["json_metadata"] = parse_metadata(data.json_metadata, f"Pair {index}")
+    if data.json_content is not None:
+        changes["json_content"] = data.json_content or None
+    return changes
+
+
+def _content_columns(content: StoredContent) -> dict[str, Any]:
+    return {
+        "content": content.content,
+        "storage_key": content.storage_key,
+        "mime_type": content.mime_type,
+        "size_bytes": content.size_bytes,
+        "width": content.width,
+        "height": content.height,
+    }
+
+
+async def _contents(
+    ctx: RequestContext, datas: list[AssetData], matched: list[list[Target]]
+) -> dict[tuple[int, str], StoredContent]:
+    """Each pair's new content, resolved once per (pair, project) (uploaded objects checked concurrently)."""
+    requests: dict[tuple[int, str], ContentRequest] = {}
+    for index, (data, targets) in enumerate(zip(datas, matched, strict=True)):
+        if data.content is None:
+            continue
+        for target in targets:
+            item = f"Pair {index} (asset '{target.id}')"
+            requests.setdefault(
+                (index, target.project_id),
+                ContentRequest(data.content, target.project_id, target.input_type, item),
+            )
+    if not requests:
+        return {}
+    resolved = await resolve_contents(ctx.storage, ctx.settings, list(requests.values()))
+    return dict(zip(requests, resolved, strict=True))
+
+
+async def _assignable_users(
+    ctx: RequestContext, datas: list[AssetData], matched: list[list[Target]]
+) -> dict[str, dict[str, str]]:
+    """project id → {reference (id or lower-case email) → user id} for the users `toBeLabeledBy` names
+    who may be assigned there: members of the project, or admins of its organization. One statement."""
+    references = {r for data in datas for r in (data.to_be_labeled_by or [])}
+    if not references:
+        return {}
+    project_ids = {
+        t.project_id for index, targets in enumerate(matched) if datas[index].to_be_labeled_by for t in targets
+    }
+    member = exists().where(ProjectMember.project_id == Project.id, ProjectMember.user_id == User.id)
+    rows = (
+        await ctx.execute(
+            select(User.id, User.email, Project.id)
+            .join(Project, or_(and_(User.is_org_admin, User.organization_id == Project.organization_id), member))
+            .where(
+                Project.id.in_(project_ids),
+                or_(User.id.in_(references), func.lower(User.email).in_({r.lower() for r in references})),
+            )
+        )
+    ).all()
+    allowed: dict[str, dict[str, str]] = defaultdict(dict)
+    for user_id, email, project_id in rows:
+        allowed[project_id][user_id] = user_id
+        allowed[project_id][email.lower()] = user_id
+    return allowed
+
+
+def _assign(
+    assignments: dict[str, Assignment], index: int, data: AssetData, targets: list[Target], allowed: dict
+) -> None:
+    if data.to_be_labeled_by is None and not data.should_reset_to_be_labeled_by:
+        return
+    references = list(data.to_be_labeled_by or [])
+    for target in targets:
+        users = allowed.get(target.project_id, {})
+        unknown = [r for r in references if r not in users and r.lower() not in users]
+        if unknown:
+            raise BadUserInput(
+                f"Pair {index}: toBeLabeledBy names users who are not members of project "
+                f"'{target.project_id}': {quoted(unknown)}.",
+                details={"unknownUsers": unknown[:100]},
+            )
+        user_ids = {users.get(r) or users[r.lower()] for r in references}
+        assignment = assignments.setdefault(target.id, Assignment())
+        if data.should_reset_to_be_labeled_by:
+            assignment.reset, assignment.user_ids = True, user_ids
+        else:
+            assignment.user_ids |= user_ids
+
+
+async def _refuse_taken_external_ids(ctx: RequestContext, changes: dict[str, dict], targets: dict[str, Target]) -> None:
+    """CONFLICT when two assets of a project would share an external id (in the call or with others)."""
+    renamed = {asset_id: c["external_id"] for asset_id, c in changes.items() if "external_id" in c}
+    if not renamed:
+        return
+    wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for asset_id, external_id in renamed.items():
+        wanted[(targets[asset_id].project_id, external_id)].append(asset_id)
+    repeated = [external_id for (_, external_id), ids in wanted.items() if len(ids) > 1]
+    if repeated:
+        raise Conflict(f"Several assets of a project would get the same external id: {quoted(repeated)}.")
+    keys = values_table("wanted", project_id=[p for p, _ in wanted], external_id=[e for _, e in wanted])
+    holders = (
+        await ctx.execute(
+            select(Asset.id, Asset.project_id, Asset.external_id)
+            .select_from(keys)
+            .join(Asset, (Asset.project_id == keys.c.project_id) & (Asset.external_id == keys.c.external_id))
+        )
+    ).all()
+    # A holder that is itself being renamed frees its external id.
+    clashing = [external_id for holder, _, external_id in holders if holder not in renamed]
+    if clashing:
+        raise Conflict(
+            f"External ids already used by other assets of the project: {quoted(clashing)}.",
+            details={"existingExternalIds": clashing[:100]},
+        )
+
+
+async def _write(
+    ctx: RequestContext, changes: dict[str, dict[str, Any]], assignments: dict[str, Assignment], now: datetime
+) -> None:
+    async with ctx.db_lock:
+        # ORM bulk UPDATE by primary key: one executemany per distinct set of changed columns.
+        await ctx.db.execute(
+            update(Asset), [{"id": asset_id, **c, "updated_at": now} for asset_id, c in changes.items()]
+        )
+        resets = [asset_id for asset_id, a in assignments.items() if a.reset]
+        if resets:
+            await ctx.db.execute(delete(AssetAssignee).where(AssetAssignee.asset_id.in_(resets)))
+        pairs = [
+            {"asset_id": asset_id, "user_id": u} for asset_id, a in assignments.items() for u in sorted(a.user_ids)
+        ]
+        if pairs:
+            await ctx.db.execute(pg_insert(AssetAssignee).values(pairs).on_conflict_do_nothing())
+
+
+async def update_properties_in_assets(
+    ctx: RequestContext, wheres: list[AssetWhere], datas: list[AssetData]
+) -> list[Asset]:
+    """Applies each pair in order; returns the updated assets, each once, in input order."""
+    if len(wheres) != len(datas):
+        raise BadUserInput(f"`where` and `data` must have the same length: {len(wheres)} and {len(datas)}.")
+    if len(wheres) > MAX_PAIRS:
+        raise BadUserInput(f"At most {MAX_PAIRS} pairs per call, got {len(wheres)}.")
+    if not wheres:
+        return []
+    async with write_transaction(ctx):
+        matched = await _match(ctx, wheres)
+        targets = {t.id: t for ts in matched for t in ts}
+        project_ids = sorted({t.project_id for t in targets.values()})
+        await require_role(ctx, project_ids, Role.TEAM_MANAGER, UPDATE)
+        await require_writable(ctx, project_ids)
+        for index, (data, ts) in enumerate(zip(datas, matched, strict=True)):
+            _validate(index, data, ts)
+        plain = [_plain_changes(index, data) for index, data in enumerate(datas)]
+        contents = await _contents(ctx, datas, matched)
+        allowed = await _assignable_users(ctx, datas, matched)
+        changes: dict[str, dict[str, Any]] = {}
+        assignments: dict[str, Assignment] = {}
+        for index, (data, ts) in enumerate(zip(datas, matched, strict=True)):
+            for target in ts:
+                asset_changes = changes.setdefault(target.id, {})
+                if (index, target.project_id) in contents:
+                    asset_changes.update(_content_columns(contents[(index, target.project_id)]))
+                if data.resolution is not None:
+                    asset_changes.update(width=data.resolution.width, height=data.resolution.height)
+                asset_changes.update(plain[index])
+            _assign(assignments, index, data, ts, allowed)
+        await _refuse_taken_external_ids(ctx, changes, targets)
+        try:
+            await _write(ctx, changes, assignments, utcnow())
+        except IntegrityError as exc:
+            raise Conflict(
+                "The update clashed with another change (an external id taken, or an asset deleted meanwhile); "
+                "nothing was written."
+            ) from exc
+        updated = values_table("updated", id=list(targets))
+        rows = {
+            row.id: row
+            for row in await ctx.scalars(
+                select(Asset)
+                .select_from(updated)
+                .join(Asset, Asset.id == updated.c.id)
+                .execution_options(populate_existing=True)
+            )
+        }
+        missing = [asset_id for asset_id in targets if asset_id not in rows]
+        if missing:
+            raise NotFound(f"Assets deleted by another request meanwhile: {quoted(missing)}; nothing was written.")
+    return [rows[asset_id] for asset_id in targets]

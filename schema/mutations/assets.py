@@ -1,0 +1,49 @@
+"""Root mutation fields: appending and updating assets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import asset_append, asset_update
+from schema.inputs.data import AppendManyAssetsData, AssetData
+from schema.inputs.where import AssetWhere, ProjectWhere
+from schema.types.asset import Asset
+
+
+@strawberry.type
+class AssetMutations:
+    @strawberry.mutation(
+        description=(
+            "Appends assets to one project (TEAM_MANAGER or above), all or nothing: a bad item (malformed "
+            "JSON, an external id already in the project or repeated in the call, a missing uploaded object) "
+            "fails the whole call, naming the item. Returns the new assets in input order."
+        )
+    )
+    async def append_many_assets(
+        self,
+        info: strawberry.Info,
+        data: Annotated[AppendManyAssetsData, strawberry.argument(description="The assets, as parallel arrays.")],
+        where: Annotated[ProjectWhere, strawberry.argument(description="The project: must match exactly one.")],
+    ) -> list[Asset]:
+        rows = await asset_append.append_many_assets(info.context, data, where)
+        return [Asset.from_row(r) for r in rows]
+
+    @strawberry.mutation(
+        description=(
+            "Changes asset properties, pair by pair (where[i] gets data[i]), in one transaction: only the "
+            "fields given are written, and never the status. TEAM_MANAGER or above in every project touched. "
+            "Returns the updated assets, each once, in input order."
+        )
+    )
+    async def update_properties_in_assets(
+        self,
+        info: strawberry.Info,
+        where: Annotated[
+            list[AssetWhere], strawberry.argument(description="Which assets each pair changes; each must match.")
+        ],
+        data: Annotated[list[AssetData], strawberry.argument(description="The changes of each pair.")],
+    ) -> list[Asset]:
+        rows = await asset_update.update_properties_in_assets(info.context, where, data)
+        return [Asset.from_row(r) for r in rows]
