@@ -164,7 +164,7 @@ async def measure(url: str, key: str, project_id: str, requests: int) -> None:
 @contextmanager
 def serving(settings: Settings, workers: int = 1) -> Iterator[str]:
     """The gateway in a process of its own (so the client does not share its GIL), as operators run it;
-    `workers` > 1 runs that many uvicorn worker processes behind the port (see bench.uvicorn_nodelay)."""
+    `workers` > 1 runs that many uvicorn worker processes behind the port (see gateway.workers)."""
     port = free_port()
     env = {
         **os.environ,
@@ -178,7 +178,7 @@ def serving(settings: Settings, workers: int = 1) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "uvicorn" if workers == 1 else "bench.uvicorn_nodelay",
+            "uvicorn" if workers == 1 else "gateway.workers",
             "--factory",
             "gateway.app:app_from_env",
             "--port",

@@ -1,4 +1,6 @@
-"""`python -m uvicorn ...`, with TCP_NODELAY on the connections of `--workers` mode.
+"""`python -m gateway.workers <uvicorn options>`: uvicorn, with TCP_NODELAY on the connections of
+`--workers` mode. Run several workers behind one port with
+`python -m gateway.workers --factory gateway.app:app_from_env --workers 4 --host 0.0.0.0 --port 8080`.
 
 With `--workers`, uvicorn (0.54) binds the shared listening socket as `socket.socket(AF_INET)`,
 whose `proto` is 0; asyncio only sets TCP_NODELAY on accepted sockets whose proto is IPPROTO_TCP,
