@@ -18,21 +18,16 @@ import cProfile
 import json
 import os
 import pstats
-import shutil
-import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import httpx
 
-from bench.read_assets import serving
+from bench.stack import services, serving
 from gateway.auth import generate_api_key, new_api_key_row
 from gateway.db import models
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.ids import new_id
-from gateway.db.migrate import upgrade
-from gateway.embedded import ensure_bucket, start_postgres, start_seaweedfs
 from gateway.settings import Settings
 
 APPEND = """mutation appendManyAssets($data: AppendManyAssetsData!, $where: ProjectWhere!) {
@@ -232,33 +227,14 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats order of the profile (cumulative, tottime)")
     parser.add_argument("--lines", type=int, default=45, help="functions the profile shows")
     args = parser.parse_args()
-    pg_dir, s3_dir = Path(tempfile.mkdtemp(prefix="lg-bpg-")), Path(tempfile.mkdtemp(prefix="lg-bs3-"))
-    postgres = start_postgres(pg_dir, durable=False)
-    weed = start_seaweedfs(s3_dir, access_key="bench", secret_key="bench-secret")
-    try:
-        postgres.create_database("bench")
-        database_url = postgres.url("bench")
-        upgrade(database_url)
-        ensure_bucket(weed.endpoint, "bench", "bench-secret", "bench")
-        project_id, key = asyncio.run(create_project(database_url))
-        settings = Settings(
-            database_url=database_url,
-            s3_endpoint=weed.endpoint,
-            s3_access_key="bench",
-            s3_secret_key="bench-secret",
-            s3_bucket="bench",
-        )
+    with services() as settings:
+        project_id, key = asyncio.run(create_project(settings.database_url))
         if args.profile:
             asyncio.run(profile(settings, key, project_id, args))
             return
         print(f"appendManyAssets, batches of {args.batch}, gateway with {args.workers} uvicorn worker(s)")
         with serving(settings, workers=args.workers) as url:
             asyncio.run(measure(url, key, project_id, args))
-    finally:
-        weed.stop()
-        postgres.stop()
-        shutil.rmtree(pg_dir, ignore_errors=True)
-        shutil.rmtree(s3_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from sqlalchemy import insert
 
+from bench.stack import services, serving
 from gateway.auth import generate_api_key, new_api_key_row
 from gateway.db import models
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.ids import new_id
-from gateway.db.migrate import upgrade
-from gateway.embedded import ensure_bucket, free_port, start_postgres, start_seaweedfs
-from gateway.settings import Settings
 
 PAGE = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
   data: assets(where: $where, first: $first, skip: $skip) {
@@ -161,81 +151,17 @@ async def measure(url: str, key: str, project_id: str, requests: int) -> None:
         )
 
 
-@contextmanager
-def serving(settings: Settings, workers: int = 1) -> Iterator[str]:
-    """The gateway in a process of its own (so the client does not share its GIL), as operators run it;
-    `workers` > 1 runs that many uvicorn worker processes behind the port (see gateway.workers)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **{
-            f"LABELGATE_{k.upper()}": str(v)
-            for k, v in settings.model_dump().items()
-            if k.startswith(("database_url", "s3_")) and v is not None
-        },
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn" if workers == 1 else "gateway.workers",
-            "--factory",
-            "gateway.app:app_from_env",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *(["--workers", str(workers)] if workers > 1 else []),
-        ],
-        env=env,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/healthz")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the gateway did not start") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--assets", type=int, default=20000)
     parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
-    pg_dir, s3_dir = Path(tempfile.mkdtemp(prefix="lg-bpg-")), Path(tempfile.mkdtemp(prefix="lg-bs3-"))
-    postgres = start_postgres(pg_dir, durable=False)
-    weed = start_seaweedfs(s3_dir, access_key="bench", secret_key="bench-secret")
-    try:
-        postgres.create_database("bench")
-        database_url = postgres.url("bench")
-        upgrade(database_url)
-        ensure_bucket(weed.endpoint, "bench", "bench-secret", "bench")
+    with services() as settings:
         began = time.perf_counter()
-        project_id, key = asyncio.run(seed(database_url, args.assets))
+        project_id, key = asyncio.run(seed(settings.database_url, args.assets))
         print(f"seeded {args.assets} assets, {2 * args.assets} labels in {time.perf_counter() - began:.1f} s")
-        settings = Settings(
-            database_url=database_url,
-            s3_endpoint=weed.endpoint,
-            s3_access_key="bench",
-            s3_secret_key="bench-secret",
-            s3_bucket="bench",
-        )
         with serving(settings) as url:
             asyncio.run(measure(url, key, project_id, args.requests))
-    finally:
-        weed.stop()
-        postgres.stop()
-        shutil.rmtree(pg_dir, ignore_errors=True)
-        shutil.rmtree(s3_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
