@@ -30,6 +30,7 @@ from gateway.db.models import (
 )
 from resolvers import sessions as session_reads
 from resolvers import sets as set_reads
+from resolvers.arrays import any_id
 from resolvers.visibility import project_visible
 
 if TYPE_CHECKING:
@@ -81,23 +82,23 @@ class Loaders:
 
     async def _projects(self, ids: list[str]) -> list[Project | None]:
         rows = await self._ctx.scalars(
-            select(Project).where(Project.id.in_(ids), project_visible(Project.id, self._ctx.viewer))
+            select(Project).where(any_id(Project.id, ids), project_visible(Project.id, self._ctx.viewer))
         )
         return _one_per_key(ids, rows, lambda p: p.id)
 
     async def _users(self, ids: list[str]) -> list[User | None]:
-        rows = await self._ctx.scalars(select(User).where(User.id.in_(ids)))
+        rows = await self._ctx.scalars(select(User).where(any_id(User.id, ids)))
         return _one_per_key(ids, rows, lambda u: u.id)
 
     async def _sets(self, ids: list[str]) -> list[AssetSet | None]:
         rows = await self._ctx.scalars(
-            select(AssetSet).where(AssetSet.id.in_(ids), project_visible(AssetSet.project_id, self._ctx.viewer))
+            select(AssetSet).where(any_id(AssetSet.id, ids), project_visible(AssetSet.project_id, self._ctx.viewer))
         )
         return _one_per_key(ids, rows, lambda s: s.id)
 
     async def _assets(self, ids: list[str]) -> list[Asset | None]:
         rows = await self._ctx.scalars(
-            select(Asset).where(Asset.id.in_(ids), project_visible(Asset.project_id, self._ctx.viewer))
+            select(Asset).where(any_id(Asset.id, ids), project_visible(Asset.project_id, self._ctx.viewer))
         )
         return _one_per_key(ids, rows, lambda a: a.id)
 
@@ -106,7 +107,7 @@ class Loaders:
         newer = aliased(Label)
         latest = await self._ctx.scalars(
             select(Label.id).where(
-                Label.id.in_(label_ids),
+                any_id(Label.id, label_ids),
                 ~exists().where(
                     newer.asset_id == Label.asset_id,
                     newer.author_id == Label.author_id,
@@ -119,20 +120,20 @@ class Loaders:
 
     async def _sessions(self, ids: list[str]) -> list[Session | None]:
         rows = await self._ctx.scalars(
-            select(Session).where(Session.id.in_(ids), project_visible(Session.project_id, self._ctx.viewer))
+            select(Session).where(any_id(Session.id, ids), project_visible(Session.project_id, self._ctx.viewer))
         )
         return _one_per_key(ids, rows, lambda s: s.id)
 
     async def _labels_of_assets(self, asset_ids: list[str]) -> list[list[Label]]:
         rows = await self._ctx.scalars(
-            select(Label).where(Label.asset_id.in_(asset_ids)).order_by(Label.created_at, Label.id)
+            select(Label).where(any_id(Label.asset_id, asset_ids)).order_by(Label.created_at, Label.id)
         )
         return _many_per_key(asset_ids, [(label.asset_id, label) for label in rows])
 
     async def _latest_labels_of_assets(self, asset_ids: list[str]) -> list[Label | None]:
         rows = await self._ctx.scalars(
             select(Label)
-            .where(Label.asset_id.in_(asset_ids))
+            .where(any_id(Label.asset_id, asset_ids))
             .ext(distinct_on(Label.asset_id))
             .order_by(Label.asset_id, Label.created_at.desc(), Label.id.desc())
         )
@@ -143,7 +144,7 @@ class Loaders:
             await self._ctx.execute(
                 select(SetAsset.asset_id, AssetSet)
                 .join(AssetSet, AssetSet.id == SetAsset.set_id)
-                .where(SetAsset.asset_id.in_(asset_ids), project_visible(AssetSet.project_id, self._ctx.viewer))
+                .where(any_id(SetAsset.asset_id, asset_ids), project_visible(AssetSet.project_id, self._ctx.viewer))
                 .order_by(AssetSet.created_at, AssetSet.id)
             )
         ).all()
@@ -154,7 +155,7 @@ class Loaders:
             await self._ctx.execute(
                 select(AssetAssignee.asset_id, User)
                 .join(User, User.id == AssetAssignee.user_id)
-                .where(AssetAssignee.asset_id.in_(asset_ids))
+                .where(any_id(AssetAssignee.asset_id, asset_ids))
                 .order_by(User.email)
             )
         ).all()
@@ -163,7 +164,7 @@ class Loaders:
     async def _members_of_projects(self, project_ids: list[str]) -> list[list[ProjectMember]]:
         rows = await self._ctx.scalars(
             select(ProjectMember)
-            .where(ProjectMember.project_id.in_(project_ids))
+            .where(any_id(ProjectMember.project_id, project_ids))
             .order_by(ProjectMember.created_at, ProjectMember.id)
         )
         return _many_per_key(project_ids, [(m.project_id, m) for m in rows])
@@ -172,7 +173,7 @@ class Loaders:
         rows = (
             await self._ctx.execute(
                 select(Asset.project_id, func.count())
-                .where(Asset.project_id.in_(project_ids))
+                .where(any_id(Asset.project_id, project_ids))
                 .group_by(Asset.project_id)
             )
         ).all()
@@ -184,7 +185,7 @@ class Loaders:
             await self._ctx.execute(
                 select(SetAsset.set_id, func.count())
                 .join(Asset, Asset.id == SetAsset.asset_id)
-                .where(SetAsset.set_id.in_(set_ids), project_visible(Asset.project_id, self._ctx.viewer))
+                .where(any_id(SetAsset.set_id, set_ids), project_visible(Asset.project_id, self._ctx.viewer))
                 .group_by(SetAsset.set_id)
             )
         ).all()
@@ -195,7 +196,7 @@ class Loaders:
         rows = (
             await self._ctx.execute(
                 select(Asset.session_id, func.count())
-                .where(Asset.session_id.in_(session_ids), project_visible(Asset.project_id, self._ctx.viewer))
+                .where(any_id(Asset.session_id, session_ids), project_visible(Asset.project_id, self._ctx.viewer))
                 .group_by(Asset.session_id)
             )
         ).all()

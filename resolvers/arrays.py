@@ -9,9 +9,10 @@ big tables and a hash join on small ones, with one array parameter whatever the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import String, TableValuedAlias, func, literal
+from sqlalchemy import ColumnElement, String, TableValuedAlias, any_, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
@@ -19,3 +20,9 @@ def values_table(name: str, **columns: Sequence[str]) -> TableValuedAlias:
     """`unnest($1::varchar[], ...) AS name(column, ...)`: row i holds item i of each list."""
     arrays = [literal(list(values), ARRAY(String)) for values in columns.values()]
     return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+def any_id(column: Any, ids: Iterable[str]) -> ColumnElement[bool]:
+    """`column = ANY($1::varchar[])`: one array parameter however many ids, and an index probe per id
+    even under a generic plan (an `IN` list takes one parameter each and plans badly, see above)."""
+    return column == any_(literal(list(ids), ARRAY(String)))

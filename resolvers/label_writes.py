@@ -45,10 +45,10 @@ from gateway.db.ids import new_id
 from gateway.db.models import Asset, Label, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Forbidden, NotFound
 from resolvers.archive import require_writable
+from resolvers.arrays import any_id
 from resolvers.filters.asset_where import compile_asset_where
 from resolvers.roles import Role, roles_in
 from resolvers.transactions import write_transaction
-from resolvers.workflow import any_id
 from schema.inputs.data import AppendManyLabelsData, AppendToLabelsData
 from schema.inputs.where import AssetWhere
 

@@ -62,18 +62,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, any_, case, delete, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import String
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset, utcnow
 from gateway.errors import BadUserInput
 from resolvers.archive import require_writable
+from resolvers.arrays import any_id
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions, in_projects
 from resolvers.roles import Role, require_role
 from resolvers.transactions import write_transaction
@@ -125,11 +123,6 @@ class LockedAsset:
     @property
     def key(self) -> AssetKey:
         return AssetKey(self.id, self.external_id)
-
-
-def any_id(column: Any, ids: Iterable[str]) -> ColumnElement[bool]:
-    """`column = ANY(:ids)`: one array parameter however many ids (an IN list would take one each)."""
-    return column == any_(literal(list(ids), ARRAY(String)))
 
 
 async def lock_assets(ctx: RequestContext, condition: ColumnElement[bool], *, limit: int) -> list[LockedAsset]:
