@@ -211,27 +211,34 @@ async def _add_contents(ctx: RequestContext, data: AppendManyAssetsData, project
 
 async def append_many_assets(ctx: RequestContext, data: AppendManyAssetsData, where: ProjectWhere) -> list[Asset]:
     """Appends the assets of `data` to the project `where` names; returns them in input order."""
-    count = _length(data)
     async with write_transaction(ctx):
-        project = await target_project(ctx, where)
-        await require_role(ctx, [project.id], Role.TEAM_MANAGER, APPEND)
-        await require_writable(ctx, [project.id])
-        if count == 0:
-            return []
-        rows = _rows(data, project, count)
-        await _add_contents(ctx, data, project, rows)
-        now = utcnow()
-        for i, row in enumerate(rows):
-            # Increasing times keep the (created_at, id) order of lists equal to the input order.
-            row["created_at"] = row["updated_at"] = now + timedelta(microseconds=i)
-        columns, values = _insert_rows(rows)
-        async with ctx.db_lock:
-            inserted = set((await ctx.db.execute(_insert(columns), values)).scalars().all())
-        if len(inserted) < count:
-            # ON CONFLICT DO NOTHING skipped rows whose id or external id is taken (possibly by a request
-            # that committed meanwhile): name them. Raising rolls back the rows that did go in.
-            await _refuse_taken(ctx, project.id, [row for row in rows if row["id"] not in inserted])
-            raise Conflict("Some ids or external ids of this call were taken meanwhile; nothing was written.")
+        assets = await append_in_transaction(ctx, data, where)
+    return assets
+
+
+async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData, where: ProjectWhere) -> list[Asset]:
+    """The work of `append_many_assets`, inside a write transaction the caller holds (so that it may
+    write more rows that commit or roll back with the assets)."""
+    count = _length(data)
+    project = await target_project(ctx, where)
+    await require_role(ctx, [project.id], Role.TEAM_MANAGER, APPEND)
+    await require_writable(ctx, [project.id])
+    if count == 0:
+        return []
+    rows = _rows(data, project, count)
+    await _add_contents(ctx, data, project, rows)
+    now = utcnow()
+    for i, row in enumerate(rows):
+        # Increasing times keep the (created_at, id) order of lists equal to the input order.
+        row["created_at"] = row["updated_at"] = now + timedelta(microseconds=i)
+    columns, values = _insert_rows(rows)
+    async with ctx.db_lock:
+        inserted = set((await ctx.db.execute(_insert(columns), values)).scalars().all())
+    if len(inserted) < count:
+        # ON CONFLICT DO NOTHING skipped rows whose id or external id is taken (possibly by a request
+        # that committed meanwhile): name them. Raising rolls back the rows that did go in.
+        await _refuse_taken(ctx, project.id, [row for row in rows if row["id"] not in inserted])
+        raise Conflict("Some ids or external ids of this call were taken meanwhile; nothing was written.")
     return _assets(rows)
 
 

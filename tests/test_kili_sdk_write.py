@@ -3,6 +3,7 @@ methods then show the new state."""
 
 from __future__ import annotations
 
+import struct
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -154,3 +155,45 @@ async def test_labels_review_queue_and_delete(kili_connect, seeder) -> None:
     assert {a["assetId"] for a in outcome["succeeded"]} == {ids[1], ids[2]}
     assert [a["id"] for a in kili.assets(project_id=project_id, fields=["id"])] == [ids[0], ids[3]]
     assert kili.count_labels(project_id=project_id) == 4  # 3 on w0, 1 on w3
+
+
+def tiff_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A minimal valid little-endian TIFF: 8-bit grayscale, uncompressed, one strip."""
+    pixels = bytes(range(0, 256, 256 // (width * height)))[: width * height]
+    entries = [  # (tag, type: 3 SHORT / 4 LONG, value), sorted by tag as TIFF requires
+        (256, 3, width),  # ImageWidth
+        (257, 3, height),  # ImageLength
+        (258, 3, 8),  # BitsPerSample
+        (259, 3, 1),  # Compression: none
+        (262, 3, 1),  # PhotometricInterpretation: BlackIsZero
+        (273, 4, 0),  # StripOffsets: set below
+        (277, 3, 1),  # SamplesPerPixel
+        (278, 3, height),  # RowsPerStrip
+        (279, 4, len(pixels)),  # StripByteCounts
+    ]
+    ifd_size = 2 + 12 * len(entries) + 4
+    pixel_offset = 8 + ifd_size
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, value in entries:
+        value = pixel_offset if tag == 273 else value
+        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, 1) + packed
+    ifd += struct.pack("<I", 0)  # no next IFD
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + pixels
+
+
+async def test_a_tiff_file_goes_the_asynchronous_way(kili_connect, seeder) -> None:
+    """TIFF files go through appendManyAssetsAsynchronously, then the SDK polls the notification until
+    SUCCESS: labelgate answers with the assets already in."""
+    org = await seeder.organization()
+    _, key = await seeder.user(org)
+    kili = kili_connect(key)
+    project_id = kili.create_project(title="Satellite", input_type="IMAGE", json_interface=INTERFACE)["id"]
+    path = Path(tempfile.mkdtemp(prefix="lg-tiff-")) / "tile.tif"
+    path.write_bytes(tiff_bytes())
+    result = kili.append_many_to_dataset(project_id=project_id, content_array=[str(path)], external_id_array=["tif1"])
+    assert result["asset_ids"] == []  # the SDK reports no ids for asynchronous imports
+    assets = kili.assets(project_id=project_id, fields=["externalId", "content", "resolution.width"])
+    assert [a["externalId"] for a in assets] == ["tif1"]
+    assert fetch(assets[0]["content"]) == path.read_bytes()
+    assert assets[0]["resolution"]["width"] == 2

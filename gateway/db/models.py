@@ -248,6 +248,20 @@ class SetAsset(SQLModel, table=True):
     added_at: datetime = _created()
 
 
+class Notification(SQLModel, table=True):
+    """A message to one user about a task: labelgate writes one per `appendManyAssetsAsynchronously`
+    call, already SUCCESS (it does the import synchronously)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_created", "user_id", "created_at", "id"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = _fk("app_user.id")
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    has_been_seen: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    created_at: datetime = _created()
+
+
 __all__ = [
     "Organization",
     "User",
@@ -261,4 +275,5 @@ __all__ = [
     "Label",
     "AssetSet",
     "SetAsset",
+    "Notification",
 ]

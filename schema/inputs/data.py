@@ -69,7 +69,12 @@ class AppendManyAssetsData:
     )
 
 
-@strawberry.input(description="Not supported (asynchronous imports of big images, videos): kept for the Kili SDK.")
+@strawberry.input(
+    description=(
+        "New assets for appendManyAssetsAsynchronously (big images, TIFF/JP2/NITF, videos), as parallel "
+        "arrays. labelgate imports them synchronously, exactly as appendManyAssets."
+    )
+)
 class AppendManyAssetsAsynchronouslyData:
     content_array: list[str] | None = F(default=None, description="Contents.")
     multi_layer_content_array: JSON | None = F(default=None, description="Multi-layer contents.")

@@ -36,7 +36,7 @@ class ApiKeyWhere:
     user: UserWhere | None = F(default=None, description="Keys of a matching user.")
 
 
-@strawberry.input(description="Filter on notifications (labelgate sends none yet; kept for the Kili SDK).")
+@strawberry.input(description="Filter on the viewer's notifications (another user's never match).")
 class NotificationWhere:
     id: strawberry.ID | None = F(default=None, description="Notification id.")
     has_been_seen: bool | None = F(default=None, description="Seen or not.")

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import asset_append, asset_update
-from schema.inputs.data import AppendManyAssetsData, AssetData
+from resolvers import asset_append, asset_update, notifications
+from schema.inputs.data import AppendManyAssetsAsynchronouslyData, AppendManyAssetsData, AssetData
 from schema.inputs.where import AssetWhere, ProjectWhere
 from schema.types.asset import Asset
+from schema.types.notification import Notification
 
 
 @strawberry.type
@@ -29,6 +30,26 @@ class AssetMutations:
     ) -> list[Asset]:
         rows = await asset_append.append_many_assets(info.context, data, where)
         return [Asset.from_row(r) for r in rows]
+
+    @strawberry.mutation(
+        description=(
+            "Kili's import of big images (30 MB or more, over 10000 px), TIFF/JP2/NITF files and videos. "
+            "labelgate processes these imports synchronously, with the same checks as appendManyAssets (all or "
+            "nothing, TEAM_MANAGER or above; multiLayerContentArray is not supported): when it returns, the "
+            "assets are in, and the notification it returns (the viewer's) is already SUCCESS. A bad item "
+            "fails the call and writes neither assets nor a notification."
+        )
+    )
+    async def append_many_assets_asynchronously(
+        self,
+        info: strawberry.Info,
+        data: Annotated[
+            AppendManyAssetsAsynchronouslyData, strawberry.argument(description="The assets, as parallel arrays.")
+        ],
+        where: Annotated[ProjectWhere, strawberry.argument(description="The project: must match exactly one.")],
+    ) -> Notification:
+        row = await notifications.append_many_assets_asynchronously(info.context, data, where)
+        return Notification.from_row(row)
 
     @strawberry.mutation(
         description=(

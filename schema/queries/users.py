@@ -6,16 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import users
+from resolvers import notifications, users
 from schema.inputs.where import ApiKeyWhere, NotificationWhere, OrganizationWhere
 from schema.queries.args import First, Skip
+from schema.types.notification import Notification
 from schema.types.user import ApiKey, Organization, User
-
-
-@strawberry.type(description="A notification about a background task. labelgate runs none yet.")
-class Notification:
-    id: strawberry.ID = strawberry.field(description="Notification id.")
-    status: str | None = strawberry.field(description="SUCCESS, FAILURE, or anything else while pending.")
 
 
 @strawberry.type
@@ -53,7 +48,7 @@ class UserQueries:
     ) -> int:
         return await users.count_organizations(info.context, where)
 
-    @strawberry.field(description="Notifications for the viewer: always empty, labelgate runs no background tasks.")
+    @strawberry.field(description="The viewer's own notifications, oldest first (created at, then id).")
     async def notifications(
         self,
         info: strawberry.Info,
@@ -61,14 +56,13 @@ class UserQueries:
         first: First,
         skip: Skip,
     ) -> list[Notification]:
-        info.context.viewer  # noqa: B018  (authenticates)
-        return []
+        rows = await notifications.list_notifications(info.context, where, first, skip)
+        return [Notification.from_row(r) for r in rows]
 
-    @strawberry.field(description="Number of notifications: always 0.")
+    @strawberry.field(description="Number of notifications `notifications` would list.")
     async def count_notifications(
         self,
         info: strawberry.Info,
         where: Annotated[NotificationWhere, strawberry.argument(description="Which notifications.")],
     ) -> int:
-        info.context.viewer  # noqa: B018  (authenticates)
-        return 0
+        return await notifications.count_notifications(info.context, where)
