@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -94,6 +95,7 @@ class KiliDriver:
         if self.process.stdin:
             self.process.stdin.close()
         self.process.wait(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 class KiliClient:

@@ -4,9 +4,7 @@ methods then show the new state."""
 from __future__ import annotations
 
 import struct
-import tempfile
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -54,12 +52,12 @@ async def test_create_project_and_append_url_assets(kili_connect, seeder) -> Non
     assert kili.count_assets(project_id=project_id) == 4
 
 
-async def test_local_image_files_go_through_signed_urls(kili_connect, seeder) -> None:
+async def test_local_image_files_go_through_signed_urls(kili_connect, seeder, tmp_path) -> None:
     org = await seeder.organization()
     _, key = await seeder.user(org)
     kili = kili_connect(key)
     project_id = kili.create_project(title="Uploads", input_type="IMAGE", json_interface=INTERFACE)["id"]
-    folder = Path(tempfile.mkdtemp(prefix="lg-upload-"))
+    folder = tmp_path
     files = []
     for i, (w, h) in enumerate([(4, 3), (10, 7)]):
         path = folder / f"image{i}.png"
@@ -182,14 +180,14 @@ def tiff_bytes(width: int = 2, height: int = 2) -> bytes:
     return b"II*\x00" + struct.pack("<I", 8) + ifd + pixels
 
 
-async def test_a_tiff_file_goes_the_asynchronous_way(kili_connect, seeder) -> None:
+async def test_a_tiff_file_goes_the_asynchronous_way(kili_connect, seeder, tmp_path) -> None:
     """TIFF files go through appendManyAssetsAsynchronously, then the SDK polls the notification until
     SUCCESS: labelgate answers with the assets already in."""
     org = await seeder.organization()
     _, key = await seeder.user(org)
     kili = kili_connect(key)
     project_id = kili.create_project(title="Satellite", input_type="IMAGE", json_interface=INTERFACE)["id"]
-    path = Path(tempfile.mkdtemp(prefix="lg-tiff-")) / "tile.tif"
+    path = tmp_path / "tile.tif"
     path.write_bytes(tiff_bytes())
     result = kili.append_many_to_dataset(project_id=project_id, content_array=[str(path)], external_id_array=["tif1"])
     assert result["asset_ids"] == []  # the SDK reports no ids for asynchronous imports
