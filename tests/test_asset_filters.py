@@ -12,6 +12,7 @@ import pytest
 
 from gateway.db import models
 from schema.timefmt import iso
+from tests.paging import paged_ids
 
 ASSETS = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
   data: assets(where: $where, first: $first, skip: $skip) { id } }"""
@@ -306,29 +307,10 @@ LABEL_CASES: list[Case] = [
 ]
 
 
-async def _paged(api, key: str, list_query: str, connection_query: str, where: dict) -> tuple[list[str], list[str]]:
-    """Ids by `first: 2` offset pages until a short page, and by keyset pages of 2."""
-    ids, skip = [], 0
-    while True:
-        page = (await api.data(list_query, {"where": where, "first": 2, "skip": skip}, key=key))["data"]
-        ids += [row["id"] for row in page]
-        skip += 2
-        if len(page) < 2:
-            break
-    keyset, after = [], None
-    while True:
-        page = (await api.data(connection_query, {"where": where, "after": after}, key=key))["data"]
-        keyset += [node["id"] for node in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    return ids, keyset
-
-
 @pytest.mark.parametrize(("name", "where", "expected"), ASSET_CASES, ids=[c[0] for c in ASSET_CASES])
 async def test_asset_filter(api, data: Data, name: str, where, expected) -> None:
     variables = where(data)
-    ids, keyset = await _paged(api, data.key, ASSETS, ASSETS_CONNECTION, variables)
+    ids, keyset = await paged_ids(api, data.key, ASSETS, ASSETS_CONNECTION, variables)
     count = (await api.data(COUNT_ASSETS, {"where": variables}, key=data.key))["data"]
     assert ids == expected(data)
     assert keyset == ids
@@ -338,7 +320,7 @@ async def test_asset_filter(api, data: Data, name: str, where, expected) -> None
 @pytest.mark.parametrize(("name", "where", "expected"), LABEL_CASES, ids=[c[0] for c in LABEL_CASES])
 async def test_label_filter(api, data: Data, name: str, where, expected) -> None:
     variables = where(data)
-    ids, keyset = await _paged(api, data.key, LABELS, LABELS_CONNECTION, variables)
+    ids, keyset = await paged_ids(api, data.key, LABELS, LABELS_CONNECTION, variables)
     count = (await api.data(COUNT_LABELS, {"where": variables}, key=data.key))["data"]
     assert ids == expected(data)
     assert keyset == ids

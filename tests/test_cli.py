@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import processes_using
+
 REPO = Path(__file__).resolve().parent.parent
 _SCRIPT = Path(sys.executable).parent / "labelgate"
 LABELGATE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
@@ -31,21 +33,9 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("LABELGATE_")}
 
 
-def _processes_using(path: Path) -> list[int]:
-    """Pids of live processes whose command line mentions ``path`` (the embedded servers name their dirs)."""
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if str(path).encode() in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
-        except (OSError, ValueError):
-            continue
-    return pids
-
-
 def _wait_no_processes(path: Path, timeout: float = 5.0) -> list[int]:
     deadline = time.monotonic() + timeout
-    while (pids := _processes_using(path)) and time.monotonic() < deadline:
+    while (pids := processes_using(path)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return pids
 
@@ -108,7 +98,7 @@ def workdir() -> Iterator[Path]:
         yield path
     finally:
         for sig in (signal.SIGINT, signal.SIGKILL):  # SIGINT: PostgreSQL's fast shutdown; then no mercy
-            for pid in _processes_using(path):
+            for pid in processes_using(path):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
             if not _wait_no_processes(path, timeout=10):
@@ -232,7 +222,7 @@ def test_serve_explains_an_unreachable_data_dir(workdir: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "labelgate: error:" in result.stderr and "--data-dir /srv/labelgate" in result.stderr
     assert "Traceback" not in result.stderr
-    assert _processes_using(workdir) == []
+    assert processes_using(workdir) == []
 
 
 def test_commands_need_a_consistent_configuration() -> None:

@@ -24,6 +24,7 @@ from gateway.embedded import (
     weed_ports,
 )
 from gateway.embedded.ports import WEED_PORT_LIMIT
+from tests.processes import processes_using
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
@@ -35,18 +36,6 @@ def base_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="lg-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _processes_using(path: Path) -> list[int]:
-    """Pids of live processes whose command line mentions ``path``."""
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if str(path).encode() in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return pids
 
 
 def test_free_port_and_weed_ports() -> None:
@@ -82,7 +71,7 @@ async def test_postgres_data_survives_restart(base_dir: Path) -> None:
     pg.stop()
     pg.stop()  # idempotent
     assert pg.process.poll() is not None
-    assert _processes_using(base_dir) == []
+    assert processes_using(base_dir) == []
 
     pg = start_postgres(base_dir, durable=True)
     try:
@@ -93,7 +82,7 @@ async def test_postgres_data_survives_restart(base_dir: Path) -> None:
             await conn.close()
     finally:
         pg.stop()
-    assert _processes_using(base_dir) == []
+    assert processes_using(base_dir) == []
 
 
 def test_seaweedfs_auth_objects_presign_and_restart(base_dir: Path) -> None:
@@ -121,7 +110,7 @@ def test_seaweedfs_auth_objects_presign_and_restart(base_dir: Path) -> None:
         s3.stop()
     s3.stop()  # idempotent
     assert s3.process.poll() is not None
-    assert _processes_using(base_dir) == []
+    assert processes_using(base_dir) == []
     leftovers = [sock for p in s3.ports.all() for sock in Path("/tmp").glob(f"seaweedfs-*-{p}.sock")]
     assert leftovers == []  # T6
 
@@ -132,4 +121,4 @@ def test_seaweedfs_auth_objects_presign_and_restart(base_dir: Path) -> None:
         assert client.stat_object("lg-test", "dir/a.bin").size == len(payload)
     finally:
         s3.stop()
-    assert _processes_using(base_dir) == []
+    assert processes_using(base_dir) == []

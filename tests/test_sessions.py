@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from schema.timefmt import iso
+from tests.paging import paged_ids
 
 SESSIONS = """query($where: SessionWhere!, $first: PageSize!, $skip: Int!) {
   data: sessions(where: $where, first: $first, skip: $skip) { id }
@@ -31,20 +32,7 @@ def at(seconds: float) -> datetime:
 
 async def listed(api, key: str, where: dict) -> list[str]:
     """Every id `sessions` lists for `where`, read page by page (2 a page), checked against the connection."""
-    ids: list[str] = []
-    while True:
-        page = (await api.data(SESSIONS, {"where": where, "first": 2, "skip": len(ids)}, key=key))["data"]
-        ids += [s["id"] for s in page]
-        if len(page) < 2:
-            break
-    via_cursor: list[str] = []
-    after = None
-    while True:
-        page = (await api.data(CONNECTION, {"where": where, "after": after}, key=key))["data"]
-        via_cursor += [n["id"] for n in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
+    ids, via_cursor = await paged_ids(api, key, SESSIONS, CONNECTION, where)
     assert via_cursor == ids, where
     return ids
 

@@ -6,6 +6,7 @@ import json
 
 from gateway.db import models
 from schema.timefmt import iso
+from tests.paging import paged_ids
 
 SETS = """query($where: SetWhere!, $first: PageSize!, $skip: Int!) {
   data: sets(where: $where, first: $first, skip: $skip) { id }
@@ -22,20 +23,7 @@ MEMBERS = """query($id: ID!, $first: PageSize!, $skip: Int!) {
 
 async def listed(api, key: str, where: dict) -> list[str]:
     """Every id `sets` lists for `where`, read page by page (2 a page), checked against the connection."""
-    ids: list[str] = []
-    while True:
-        page = (await api.data(SETS, {"where": where, "first": 2, "skip": len(ids)}, key=key))["data"]
-        ids += [s["id"] for s in page]
-        if len(page) < 2:
-            break
-    via_cursor: list[str] = []
-    after = None
-    while True:
-        page = (await api.data(CONNECTION, {"where": where, "after": after}, key=key))["data"]
-        via_cursor += [n["id"] for n in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
+    ids, via_cursor = await paged_ids(api, key, SETS, CONNECTION, where)
     assert via_cursor == ids, where
     return ids
 

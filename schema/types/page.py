@@ -2,6 +2,8 @@
 
 import strawberry
 
+from resolvers.paging import encode_cursor
+
 
 @strawberry.type(description="Where a keyset page ends, and whether more rows follow.")
 class PageInfo:
@@ -14,8 +16,6 @@ class PageInfo:
 def split_page(rows: list, first: int) -> tuple[list, PageInfo]:
     """Rows fetched by `resolvers.paging.keyset_page` (first + 1 of them) → the page and its PageInfo.
     Each row needs `created_at` and `id`."""
-    from resolvers.paging import encode_cursor  # noqa: PLC0415  (resolvers import schema inputs)
-
     page = rows[:first]
     end = encode_cursor(page[-1].created_at, page[-1].id) if page else None
     return page, PageInfo(end_cursor=end, has_next_page=len(rows) > first)
