@@ -183,6 +183,7 @@ class Asset(SQLModel, table=True):
     consensus_mark: float | None = None
     inference_mark: float | None = None
     skipped: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    skip_reason: str | None = Field(default=None, description="why a labeler skipped the asset (skipAsset)")
     session_id: str | None = _fk("recording_session.id", nullable=True, ondelete="SET NULL")
     timestamp: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sensor: str | None = None
@@ -218,6 +219,28 @@ class Label(SQLModel, table=True):
     consensus_mark: float | None = None
     honeypot_mark: float | None = None
     created_at: datetime = _created()
+
+
+class Issue(SQLModel, table=True):
+    """A review comment on an asset (Kili's issue or question), optionally on one label and one object
+    of it (`object_mid`). Status OPEN, SOLVED or CANCELLED; type ISSUE or QUESTION."""
+
+    __tablename__ = "issue"
+    __table_args__ = (
+        Index("ix_issue_project_created", "project_id", "created_at", "id"),
+        Index("ix_issue_asset_created", "asset_id", "created_at", "id"),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True)
+    project_id: str = _fk("project.id")
+    asset_id: str = _fk("asset.id")
+    label_id: str | None = _fk("label.id", nullable=True, ondelete="SET NULL", index=True)
+    object_mid: str | None = None
+    author_id: str = _fk("app_user.id", ondelete="RESTRICT", index=True)
+    issue_type: str = Field(default="ISSUE", sa_column_kwargs={"server_default": "ISSUE"})
+    status: str = Field(default="OPEN", sa_column_kwargs={"server_default": "OPEN"})
+    text: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
 
 
 class AssetSet(SQLModel, table=True):
@@ -273,6 +296,7 @@ __all__ = [
     "Asset",
     "AssetAssignee",
     "Label",
+    "Issue",
     "AssetSet",
     "SetAsset",
     "Notification",
