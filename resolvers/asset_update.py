@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import delete, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from gateway.context import RequestContext
-from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
+from gateway.db.models import Asset, AssetAssignee, Project, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.asset_append import parse_metadata, quoted
+from resolvers.assignees import Assignable, assignable_users, resolve_assignees
 from resolvers.content import ContentRequest, StoredContent, resolve_contents
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where
 from resolvers.roles import Role, require_role
@@ -163,51 +164,23 @@ async def _contents(
     return dict(zip(requests, resolved, strict=True))
 
 
-async def _assignable_users(
-    ctx: RequestContext, datas: list[AssetData], matched: list[list[Target]]
-) -> dict[str, dict[str, str]]:
-    """project id → {reference (id or lower-case email) → user id} for the users `toBeLabeledBy` names
-    who may be assigned there: members of the project, or admins of its organization. One statement."""
+async def _assignable_users(ctx: RequestContext, datas: list[AssetData], matched: list[list[Target]]) -> Assignable:
+    """The users `toBeLabeledBy` names who may be assigned in the projects of the pairs that name them."""
     references = {r for data in datas for r in (data.to_be_labeled_by or [])}
-    if not references:
-        return {}
     project_ids = {
         t.project_id for index, targets in enumerate(matched) if datas[index].to_be_labeled_by for t in targets
     }
-    member = exists().where(ProjectMember.project_id == Project.id, ProjectMember.user_id == User.id)
-    rows = (
-        await ctx.execute(
-            select(User.id, User.email, Project.id)
-            .join(Project, or_(and_(User.is_org_admin, User.organization_id == Project.organization_id), member))
-            .where(
-                Project.id.in_(project_ids),
-                or_(User.id.in_(references), func.lower(User.email).in_({r.lower() for r in references})),
-            )
-        )
-    ).all()
-    allowed: dict[str, dict[str, str]] = defaultdict(dict)
-    for user_id, email, project_id in rows:
-        allowed[project_id][user_id] = user_id
-        allowed[project_id][email.lower()] = user_id
-    return allowed
+    return await assignable_users(ctx, references, project_ids)
 
 
 def _assign(
-    assignments: dict[str, Assignment], index: int, data: AssetData, targets: list[Target], allowed: dict
+    assignments: dict[str, Assignment], index: int, data: AssetData, targets: list[Target], allowed: Assignable
 ) -> None:
     if data.to_be_labeled_by is None and not data.should_reset_to_be_labeled_by:
         return
     references = list(data.to_be_labeled_by or [])
     for target in targets:
-        users = allowed.get(target.project_id, {})
-        unknown = [r for r in references if r not in users and r.lower() not in users]
-        if unknown:
-            raise BadUserInput(
-                f"Pair {index}: toBeLabeledBy names users who are not members of project "
-                f"'{target.project_id}': {quoted(unknown)}.",
-                details={"unknownUsers": unknown[:100]},
-            )
-        user_ids = {users.get(r) or users[r.lower()] for r in references}
+        user_ids = resolve_assignees(allowed, target.project_id, references, f"Pair {index}: toBeLabeledBy")
         assignment = assignments.setdefault(target.id, Assignment())
         if data.should_reset_to_be_labeled_by:
             assignment.reset, assignment.user_ids = True, user_ids
