@@ -157,7 +157,7 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     space, a half-deleted asset would be a lie). A named id no asset has is `succeeded` (already gone);
     one that still exists but was not matched, or is invisible to the viewer, is `declined`."""
     async with write_transaction(ctx) as tx:
-        assets = await _matched(ctx, where)
+        assets = await lock_matched_assets(ctx, where)
         projects = {a.project_id for a in assets}
         await require_role(ctx, projects, Role.TEAM_MANAGER, "delete assets")
         await require_writable(ctx, projects)
@@ -173,7 +173,7 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
             keys -= set(await ctx.scalars(select(Asset.storage_key).where(any_id(Asset.storage_key, keys))))
         if keys:
             tx.on_commit(lambda: remove_objects(ctx, sorted(keys)))
-        unmatched = await _unmatched(ctx, where, assets)
+        unmatched = await unmatched_named_assets(ctx, where, assets)
     return Outcome(
         succeeded=[a.key for a in assets] + [u.key for u in unmatched if u.gone],
         declined=[u.key for u in unmatched if not u.gone],
@@ -199,7 +199,7 @@ async def _transition(
     ctx: RequestContext, where: AssetWhere, allowed_from: frozenset[str], to: str, minimum: Role, action: str
 ) -> Outcome:
     async with write_transaction(ctx):
-        assets = await _matched(ctx, where)
+        assets = await lock_matched_assets(ctx, where)
         projects = {a.project_id for a in assets}
         await require_role(ctx, projects, minimum, action)
         await require_writable(ctx, projects)
@@ -211,7 +211,7 @@ async def _transition(
                 .values(status=to, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-        unmatched = await _unmatched(ctx, where, assets)
+        unmatched = await unmatched_named_assets(ctx, where, assets)
     return Outcome(
         succeeded=[a.key for a in moving],
         # Whether gone or merely unmatched, the status could not be changed: declined.
@@ -219,7 +219,9 @@ async def _transition(
     )
 
 
-async def _matched(ctx: RequestContext, where: AssetWhere) -> list[LockedAsset]:
+async def lock_matched_assets(ctx: RequestContext, where: AssetWhere) -> list[LockedAsset]:
+    """The assets `where` matches among those the viewer may see, locked in id order (lock_assets);
+    BAD_USER_INPUT for a `where` without conditions or matching more than MAX_ASSETS_PER_CALL."""
     if not has_conditions(asset_conditions(where)):
         raise BadUserInput("where selects every asset you may see: give at least one condition (e.g. idIn or project).")
     assets = await lock_assets(ctx, compile_asset_where(where, ctx.viewer), limit=MAX_ASSETS_PER_CALL + 1)
@@ -230,7 +232,7 @@ async def _matched(ctx: RequestContext, where: AssetWhere) -> list[LockedAsset]:
     return assets
 
 
-async def _unmatched(ctx: RequestContext, where: AssetWhere, matched: list[LockedAsset]) -> list[Unmatched]:
+async def unmatched_named_assets(ctx: RequestContext, where: AssetWhere, matched: list[LockedAsset]) -> list[Unmatched]:
     """What `where` names explicitly (ids, strict external ids) and the call did not act on, in the
     order given, each asset once. One statement, and only when something named was not matched.
 
