@@ -321,6 +321,8 @@ async def _update_assets(
     if skipped is not None:
         assert len(targets) == 1, "skipped is set on one asset only"
         values["skipped"] = skipped
+        if not skipped:
+            values["skip_reason"] = None  # unskipped: the reason of an earlier skipAsset goes too
         ids = list(targets)
     if not ids:
         return

@@ -5,9 +5,10 @@ import strawberry
 from schema.mutations.assets import AssetMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
+from schema.mutations.queue import QueueMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
 @strawberry.type(description="Changes. Each mutation is one transaction: it writes all or nothing.")
-class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, LabelMutations):
+class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, QueueMutations, LabelMutations):
     pass

@@ -45,6 +45,9 @@ class Asset:
     is_honeypot: bool = strawberry.field(description="True for honeypot (gold standard) assets.")
     is_used_for_consensus: bool = strawberry.field(description="True when several labelers label this asset.")
     skipped: bool = strawberry.field(description="True when a labeler skipped the asset.")
+    skip_reason: str | None = strawberry.field(
+        description="Why the asset was skipped (skipAsset); null when it is not skipped or was skipped without one."
+    )
     status: AssetStatus = strawberry.field(description="Workflow status (V1: TODO, ONGOING, LABELED, ...).")
     priority: int = strawberry.field(description="Labeling priority: higher comes first.")
     consensus_mark: float | None = strawberry.field(description="Agreement between labelers, from 0 to 1.")
@@ -77,6 +80,7 @@ class Asset:
             is_honeypot=row.is_honeypot,
             is_used_for_consensus=row.is_used_for_consensus,
             skipped=row.skipped,
+            skip_reason=row.skip_reason,
             status=AssetStatus(row.status),
             priority=row.priority,
             consensus_mark=row.consensus_mark,
