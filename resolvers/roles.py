@@ -1,10 +1,10 @@
 """Project roles and what they allow.
 
 LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below allow:
-- LABELER reads the project and appends labels (not REVIEW labels) on its assets;
+- LABELER reads the project, appends labels (not REVIEW labels) on its assets and skips or unskips them;
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue;
-- TEAM_MANAGER also appends, updates and deletes assets, uploads files, labels on behalf of others, and
-  manages the project: its settings, archiving, and members below ADMIN;
+- TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
+  on behalf of others, and manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 """
