@@ -3,11 +3,12 @@
 import strawberry
 
 from schema.mutations.assets import AssetMutations
+from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
 @strawberry.type(description="Changes. Each mutation is one transaction: it writes all or nothing.")
-class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, LabelMutations):
+class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, LabelMutations, IssueMutations):
     pass
