@@ -73,7 +73,7 @@ async def create_issues(ctx: RequestContext, issues: list[IssueToCreate], where:
     if not items:
         return []
     async with write_transaction(ctx):
-        asset_of_label = await _assets_of_labels(ctx, {item.label_id for item in items if item.label_id})
+        asset_of_label = await _assets_of_labels(ctx, {item.label_id for item in items if item.label_id is not None})
         asset_ids = [_asset_of(item, asset_of_label) for item in items]
         targets = await _lock_assets(ctx, asset_ids, where)
         for item, asset_id in zip(items, asset_ids, strict=True):
@@ -128,7 +128,7 @@ def _parse(index: int, issue: IssueToCreate) -> _NewIssue:
     )
 
 
-async def _assets_of_labels(ctx: RequestContext, label_ids: set[str | None]) -> dict[str, str]:
+async def _assets_of_labels(ctx: RequestContext, label_ids: set[str]) -> dict[str, str]:
     """The asset of each of these labels the viewer may see. One statement, none without labels."""
     if not label_ids:
         return {}
