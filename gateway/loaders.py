@@ -20,6 +20,7 @@ from gateway.db.models import (
     Asset,
     AssetAssignee,
     AssetSet,
+    Issue,
     Label,
     Project,
     ProjectMember,
@@ -65,6 +66,8 @@ class Loaders:
         self.user = loader(self._users)
         self.session = loader(self._sessions)
         self.labels_of_asset = loader(self._labels_of_assets)
+        self.issues_of_asset = loader(self._issues_of_assets)
+        self.label = loader(self._labels)
         self.latest_label_of_asset = loader(self._latest_labels_of_assets)
         self.sets_of_asset = loader(self._sets_of_assets)
         self.assignees_of_asset = loader(self._assignees_of_assets)
@@ -102,6 +105,12 @@ class Loaders:
         )
         return _one_per_key(ids, rows, lambda a: a.id)
 
+    async def _labels(self, ids: list[str]) -> list[Label | None]:
+        rows = await self._ctx.scalars(
+            select(Label).where(any_id(Label.id, ids), project_visible(Label.project_id, self._ctx.viewer))
+        )
+        return _one_per_key(ids, rows, lambda label: label.id)
+
     async def _labels_latest_for_user(self, label_ids: list[str]) -> list[bool]:
         """Whether each label is the newest (created_at, id) of its author on its asset."""
         newer = aliased(Label)
@@ -129,6 +138,14 @@ class Loaders:
             select(Label).where(any_id(Label.asset_id, asset_ids)).order_by(Label.created_at, Label.id)
         )
         return _many_per_key(asset_ids, [(label.asset_id, label) for label in rows])
+
+    async def _issues_of_assets(self, asset_ids: list[str]) -> list[list[Issue]]:
+        rows = await self._ctx.scalars(
+            select(Issue)
+            .where(any_id(Issue.asset_id, asset_ids), project_visible(Issue.project_id, self._ctx.viewer))
+            .order_by(Issue.created_at, Issue.id)
+        )
+        return _many_per_key(asset_ids, [(issue.asset_id, issue) for issue in rows])
 
     async def _latest_labels_of_assets(self, asset_ids: list[str]) -> list[Label | None]:
         rows = await self._ctx.scalars(

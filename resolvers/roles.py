@@ -1,8 +1,10 @@
 """Project roles and what they allow.
 
 LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below allow:
-- LABELER reads the project, appends labels (not REVIEW labels) on its assets and skips or unskips them;
-- REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue;
+- LABELER reads the project, appends labels (not REVIEW labels) on its assets, skips or unskips them
+  and asks questions (issues of type QUESTION);
+- REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
+  issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
   on behalf of others, and manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.

@@ -3,6 +3,7 @@
 import strawberry
 
 from schema.mutations.assets import AssetMutations
+from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
@@ -10,5 +11,5 @@ from schema.mutations.workflow import WorkflowMutations
 
 
 @strawberry.type(description="Changes. Each mutation is one transaction: it writes all or nothing.")
-class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, QueueMutations, LabelMutations):
+class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, QueueMutations, LabelMutations, IssueMutations):
     pass

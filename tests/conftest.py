@@ -162,10 +162,12 @@ def kili_driver():
 
 @pytest.fixture
 def kili_connect(kili_driver, live_gateway):
-    """`kili_connect(api_key)` → a Kili SDK client (checks on) talking to the live gateway."""
+    """`kili_connect(api_key)` → a Kili SDK client (checks on) talking to the live gateway;
+    `kili_connect(api_key, domain=True)` → the SDK's domain client (`kili.issues.list(...)`)."""
     from tests.factories import unique
 
-    def connect(api_key: str):
-        return kili_driver.connect(unique("kili"), api_key, f"{live_gateway.url}/api/label/v2/graphql")
+    def connect(api_key: str, *, domain: bool = False):
+        endpoint = f"{live_gateway.url}/api/label/v2/graphql"
+        return kili_driver.connect(unique("kili"), api_key, endpoint, domain=domain)
 
     return connect

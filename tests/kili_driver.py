@@ -1,8 +1,10 @@
 """Drives the published Kili SDK for the conformance tests. Runs under .venv-kili (never imports labelgate).
 
 Reads one JSON command per line on stdin, answers one JSON line on stdout:
-  {"op": "connect", "name": N, "api_key": K, "api_endpoint": URL}   -> {"ok": true}
+  {"op": "connect", "name": N, "api_key": K, "api_endpoint": URL, "domain": false}  -> {"ok": true}
   {"op": "call", "name": N, "method": "assets", "kwargs": {...}}    -> {"ok": true, "result": ...}
+`domain: true` builds the SDK's domain client (`kili.client_domain.Kili`), whose methods live in
+namespaces: a dotted method such as "issues.list" calls `kili.issues.list(...)`.
 Errors come back as {"ok": false, "type": "<exception class>", "message": "..."}.
 """
 
@@ -12,6 +14,7 @@ import traceback
 import warnings
 
 from kili.client import Kili
+from kili.client_domain import Kili as DomainKili
 
 clients = {}
 
@@ -20,10 +23,14 @@ def handle(command):
     if command["op"] == "connect":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clients[command["name"]] = Kili(api_key=command["api_key"], api_endpoint=command["api_endpoint"])
+            client_class = DomainKili if command.get("domain") else Kili
+            clients[command["name"]] = client_class(api_key=command["api_key"], api_endpoint=command["api_endpoint"])
         return None
     if command["op"] == "call":
-        result = getattr(clients[command["name"]], command["method"])(**command.get("kwargs", {}))
+        target = clients[command["name"]]
+        for attribute in command["method"].split("."):
+            target = getattr(target, attribute)
+        result = target(**command.get("kwargs", {}))
         if not isinstance(result, (dict, list, str, int, float, bool, type(None))):
             result = list(result)
         return result

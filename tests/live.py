@@ -87,8 +87,10 @@ class KiliDriver:
             raise KiliError(answer)
         return answer["result"]
 
-    def connect(self, name: str, api_key: str, endpoint: str) -> KiliClient:
-        self._send({"op": "connect", "name": name, "api_key": api_key, "api_endpoint": endpoint})
+    def connect(self, name: str, api_key: str, endpoint: str, *, domain: bool = False) -> KiliClient:
+        """The SDK's legacy client (`kili.client.Kili`), or with `domain` its namespaced domain client."""
+        command = {"op": "connect", "name": name, "api_key": api_key, "api_endpoint": endpoint, "domain": domain}
+        self._send(command)
         return KiliClient(self, name)
 
     def close(self) -> None:
@@ -99,14 +101,27 @@ class KiliDriver:
 
 
 class KiliClient:
-    """`client.assets(project_id=...)` runs `Kili.assets(...)` in the SDK process."""
+    """`client.assets(project_id=...)` runs `Kili.assets(...)` in the SDK process, and
+    `client.issues.list(...)` runs `kili.issues.list(...)` (the domain client's namespaces)."""
 
     def __init__(self, driver: KiliDriver, name: str) -> None:
         self._driver = driver
         self._name = name
 
-    def __getattr__(self, method: str):
-        def call(**kwargs: Any) -> Any:
-            return self._driver._send({"op": "call", "name": self._name, "method": method, "kwargs": kwargs})
+    def __getattr__(self, attribute: str) -> KiliMethod:
+        return KiliMethod(self._driver, self._name, attribute)
 
-        return call
+
+class KiliMethod:
+    """A method (or namespace) of a client in the SDK process; calling it runs it there."""
+
+    def __init__(self, driver: KiliDriver, name: str, path: str) -> None:
+        self._driver = driver
+        self._name = name
+        self._path = path
+
+    def __getattr__(self, attribute: str) -> KiliMethod:
+        return KiliMethod(self._driver, self._name, f"{self._path}.{attribute}")
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._driver._send({"op": "call", "name": self._name, "method": self._path, "kwargs": kwargs})

@@ -223,7 +223,7 @@ ASSET_CASES: list[Case] = [
         lambda d: d.a("a0", "a1", "a2", "a4"),
     ),
     ("issue empty", lambda d: {"issue": {}}, lambda d: d.a(*ALL_ASSETS)),
-    ("issue with a condition matches none", lambda d: {"issue": {"type": "QUESTION"}}, lambda d: []),
+    ("issue: none of these assets has one", lambda d: {"issue": {"type": "QUESTION"}}, lambda d: []),
     ("setIdIn", lambda d: {"setIdIn": [d.sets["s1"].id]}, lambda d: d.a("a0", "a1")),
     ("setIdIn two", lambda d: {"setIdIn": [d.sets["s2"].id, d.sets["s1"].id]}, lambda d: d.a("a0", "a1")),
     ("setIdIn empty", lambda d: {"setIdIn": []}, lambda d: []),

@@ -21,9 +21,10 @@ PAGE = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
 EXPECTED_STATEMENTS = 10
 
 
-async def _project_with_assets(seeder, size: int) -> tuple[str, str]:
+async def _project_with_assets(seeder, size: int, *, issues: bool = False) -> tuple[str, str]:
     """A project of `size` assets, each with 2 labels by different authors, in 2 sets and a session,
-    assigned to 2 users. Returns the project id and an API key."""
+    assigned to 2 users; with `issues`, each also has an issue and a question by a third user.
+    Returns the project id and an API key."""
     org = await seeder.organization()
     _, key = await seeder.user(org, admin=True)
     alice, _ = await seeder.user(org)
@@ -43,6 +44,17 @@ async def _project_with_assets(seeder, size: int) -> tuple[str, str]:
             for u in (alice, bob)
         ],
     )
+    if issues:
+        carol, _ = await seeder.user(org)
+        await seeder.add(
+            *[
+                models.Issue(
+                    project_id=project.id, asset_id=a.id, author_id=carol.id, issue_type=t, created_at=seeder.tick()
+                )
+                for a in assets
+                for t in ("ISSUE", "QUESTION")
+            ]
+        )
     return project.id, key
 
 
@@ -64,3 +76,27 @@ async def test_a_page_of_assets_costs_the_same_statements_for_1_and_100_assets(a
         counts[size] = await _statements_for_page(api, sql_counter, project_id, key, size)
     print(f"\nSQL statements for a page of assets with all relations: {counts}")
     assert counts[1] == counts[100] == EXPECTED_STATEMENTS, (counts, sql_counter.statements)
+
+
+ISSUES_PAGE = PAGE.replace(
+    "toBeLabeledBy { id email }", "toBeLabeledBy { id email }\n    issues { id author { email } }"
+)
+
+# The page above, plus one batched statement for the issues and one for their author (who wrote no label).
+EXPECTED_STATEMENTS_WITH_ISSUES = EXPECTED_STATEMENTS + 2
+
+
+async def test_a_page_of_assets_with_their_issues_costs_the_same_for_1_and_100_assets(api, seeder, sql_counter) -> None:
+    counts = {}
+    for size in (1, 100):
+        project_id, key = await _project_with_assets(seeder, size, issues=True)
+        variables = {"where": {"project": {"id": project_id}}, "first": 100, "skip": 0}
+        sql_counter.statements.clear()
+        with sql_counter:
+            rows = (await api.data(ISSUES_PAGE, variables, key=key))["data"]
+        assert len(rows) == size
+        authors = {issue["author"]["email"] for r in rows for issue in r["issues"]}
+        assert all(len(r["issues"]) == 2 for r in rows) and len(authors) == 1
+        counts[size] = sql_counter.count
+    print(f"\nSQL statements for a page of assets with all relations and their issues: {counts}")
+    assert counts[1] == counts[100] == EXPECTED_STATEMENTS_WITH_ISSUES, (counts, sql_counter.statements)

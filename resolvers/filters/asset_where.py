@@ -17,7 +17,7 @@ from gateway.errors import BadUserInput
 from resolvers.filters.common import all_of, in_list, not_in_list, number_range, time_range
 from resolvers.filters.project_where import project_conditions
 from resolvers.visibility import project_visible
-from schema.inputs.where import AssetWhere, IssueWhere, ProjectWhere
+from schema.inputs.where import AssetWhere, ProjectWhere
 
 Conditions = list[ColumnElement[bool] | None]
 
@@ -105,16 +105,15 @@ def _workflow(where: AssetWhere) -> Conditions:
     return [
         in_list(Asset.status, where.status_in),
         Asset.skipped == where.skipped if where.skipped is not None else None,
-        _issue_condition(where.issue),
+        _having_issue(where),
     ]
 
 
-def _issue_condition(issue: IssueWhere | None) -> ColumnElement[bool] | None:
-    """labelgate stores no issues yet: an empty `issue: {}` (which the Kili SDK always sends) is no
-    filter, and any actual issue condition matches no asset."""
-    if issue is None or (issue.type is None and issue.status is None):
-        return None
-    return false()
+def _having_issue(where: AssetWhere) -> ColumnElement[bool] | None:
+    """EXISTS an issue of the asset matching `where.issue`; `issue: {}` is no filter at all."""
+    from resolvers.filters.issue_where import having_issue  # noqa: PLC0415  (issue_where imports this module)
+
+    return having_issue(where.issue)
 
 
 def _marks(where: AssetWhere) -> Conditions:

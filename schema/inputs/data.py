@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import ComplianceTag, InputType, LabelType, ProjectRole
+from schema.enums import ComplianceTag, InputType, IssueStatus, IssueType, LabelType, ProjectRole
 from schema.scalars import JSON
 
 F = strawberry.field
@@ -155,3 +155,24 @@ class AppendToLabelsData:
     label_type: LabelType = F(description="Label type.")
     seconds_to_label: float | None = F(default=None, description="Time spent labeling, in seconds.")
     skipped: bool | None = F(default=None, description="Marks the asset skipped (true) or not (false).")
+
+
+@strawberry.input(
+    description=(
+        "One issue to create: on a label (its asset is the label's asset), or on an asset (`assetId`). "
+        "When both are given, the label must be one of that asset's."
+    )
+)
+class IssueToCreate:
+    label_id: strawberry.ID | None = F(default=None, name="labelID", description="The label the issue is about.")
+    object_mid: str | None = F(
+        default=None, description="The object of the label the issue is about (its `mid` in the json response)."
+    )
+    type: IssueType = F(default=IssueType.ISSUE, description="ISSUE (a reviewer's remark) or QUESTION.")
+    asset_id: strawberry.ID | None = F(default=None, description="The asset the issue is about (without a label).")
+    text: str | None = F(default=None, description="The remark or the question.")
+
+
+@strawberry.input(description="Changes to an issue.")
+class IssueData:
+    status: IssueStatus = F(description="New status: OPEN, SOLVED or CANCELLED (any status may follow any other).")

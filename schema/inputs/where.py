@@ -66,10 +66,19 @@ class StepIdAndStatus:
     status: StepStatus = F(description="Step status.")
 
 
-@strawberry.input(description="Filter on issues raised on assets.")
+@strawberry.input(
+    description=(
+        "Filter on issues (review comments and questions on assets). Every condition given must hold. "
+        "Inside `AssetWhere.issue` it selects the assets having at least one such issue."
+    )
+)
 class IssueWhere:
-    type: IssueType | None = F(default=None, description="Kind of issue.")
-    status: IssueStatus | None = F(default=None, description="Issue status.")
+    id: strawberry.ID | None = F(default=None, description="Issue id.")
+    project: ProjectWhere | None = F(default=None, description="Issues of matching projects.")
+    asset: AssetWhere | None = F(default=None, description="Issues on matching assets.")
+    asset_in: list[strawberry.ID] | None = F(default=None, description="Issues on any of these asset ids.")
+    status: IssueStatus | None = F(default=None, description="Issue status: OPEN, SOLVED or CANCELLED.")
+    type: IssueType | None = F(default=None, description="Kind of issue: ISSUE or QUESTION.")
 
 
 @strawberry.input(description="Filter on labels. Inside `AssetWhere.label` it selects assets having such a label.")
@@ -133,7 +142,7 @@ class AssetWhere:
     created_at_gte: str | None = F(default=None, description="Created at or after this date.")
     created_at_lte: str | None = F(default=None, description="Created at or before this date.")
     issue: IssueWhere | None = F(
-        default=None, description="Assets having a matching issue. labelgate stores no issues yet."
+        default=None, description="Assets having at least one issue that matches (`{}`: no filter)."
     )
     step_id_in: list[strawberry.ID] | None = F(default=None, description="V2/V3 workflows only (not supported).")
     step_id_not_in: list[strawberry.ID] | None = F(default=None, description="V2/V3 workflows only (not supported).")

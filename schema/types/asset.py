@@ -15,6 +15,7 @@ from schema.types.project import Project
 from schema.types.user import User
 
 if TYPE_CHECKING:
+    from schema.types.issue import Issue
     from schema.types.label import Label
     from schema.types.session import Session
     from schema.types.set import Set
@@ -131,6 +132,12 @@ class Asset:
 
         row = await info.context.loaders.latest_label_of_asset.load(self.id)
         return None if row is None else Label.from_row(row)
+
+    @strawberry.field(description="The issues and questions raised on the asset, oldest first.")
+    async def issues(self, info: strawberry.Info) -> list[Annotated[Issue, strawberry.lazy("schema.types.issue")]]:
+        from schema.types.issue import Issue  # noqa: PLC0415  (issue.py imports this module)
+
+        return [Issue.from_row(r) for r in await info.context.loaders.issues_of_asset.load(self.id)]
 
     @strawberry.field(description="The project the asset belongs to.")
     async def project(self, info: strawberry.Info) -> Project:
