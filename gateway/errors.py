@@ -15,6 +15,11 @@ class ErrorCode(StrEnum):
     LOCKED = "LOCKED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    TIMEOUT = "TIMEOUT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL = "INTERNAL"
 
 
@@ -57,3 +62,25 @@ class Locked(GatewayError):
 
 class PayloadTooLarge(GatewayError):
     code = ErrorCode.PAYLOAD_TOO_LARGE
+
+
+class RateLimited(GatewayError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class QueryTooComplex(GatewayError):
+    """The document costs more than the limits allow; refused before execution."""
+
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class Timeout(GatewayError):
+    """The request ran out of its time budget; its work was cancelled."""
+
+    code = ErrorCode.TIMEOUT
+
+
+class ServiceUnavailable(GatewayError):
+    """PostgreSQL or object storage cannot be reached right now; worth retrying later."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
