@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.legacy import LegacyQueries
 from schema.queries.asset_imports import AssetImportQueries
 from schema.queries.assets import AssetQueries
 from schema.queries.labels import LabelQueries
@@ -12,5 +13,14 @@ from schema.queries.users import UserQueries
 
 
 @strawberry.type(description="Everything labelgate serves. Lists take `where`, `first` and `skip`; each has a count.")
-class Query(UserQueries, ProjectQueries, AssetQueries, AssetImportQueries, LabelQueries, SetQueries, SessionQueries):
+class Query(
+    UserQueries,
+    ProjectQueries,
+    AssetQueries,
+    AssetImportQueries,
+    LabelQueries,
+    SetQueries,
+    SessionQueries,
+    LegacyQueries,
+):
     pass
