@@ -1,4 +1,5 @@
-"""Drives the published Kili SDK for the conformance tests. Runs under .venv-kili (never imports labelgate).
+"""Drives the published Kili SDK for the conformance tests. Runs under .venv-kili or .venv-kili-legacy
+(whichever generation the test drives; it never imports labelgate).
 
 Reads one JSON command per line on stdin, answers one JSON line on stdout:
   {"op": "connect", "name": N, "api_key": K, "api_endpoint": URL}   -> {"ok": true}
