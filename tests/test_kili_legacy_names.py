@@ -1,6 +1,7 @@
-"""The Kili 2.16x root fields: `me` is `viewer`; addAllLabeledAssetsToReview, sendBackAssetsToQueue and
-deleteManyFromDataset run the state machine of addAssetsToReview, sendAssetsBackToQueue and deleteAssets
-(same transitions, declines, roles, LOCKED) and answer the project of the changed assets, or null."""
+"""The Kili 2.16x root fields: `me` is `viewer`; appendManyFramesToDatasetAsynchronously is
+appendManyAssetsAsynchronously; addAllLabeledAssetsToReview, sendBackAssetsToQueue and deleteManyFromDataset
+run the state machine of addAssetsToReview, sendAssetsBackToQueue and deleteAssets (same transitions,
+declines, roles, LOCKED) and answer the project of the changed assets, or null."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ TRANSITION_NAMES = ["addAllLabeledAssetsToReview", "sendBackAssetsToQueue"]
 USER_FIELDS = "id email firstname lastname activated organizationId isOrganizationAdmin createdAt"
 
 
+APPEND = """mutation($data: %sData!, $where: ProjectWhere!) {
+  data: %s(data: $data, where: $where) { status userID } }"""
+APPEND_LEGACY = APPEND % ("AppendManyFramesToDatasetAsynchronously", "appendManyFramesToDatasetAsynchronously")
+APPEND_NEW = APPEND % ("AppendManyAssetsAsynchronously", "appendManyAssetsAsynchronously")
+
+
 async def _statuses(api, key: str, ids: list[str]) -> dict[str, str]:
     rows = (await api.data(STATUS_OF, {"where": {"idIn": ids}}, key=key))["assets"]
     return {r["id"]: r["status"] for r in rows}
@@ -33,6 +40,30 @@ async def test_me_is_the_viewer(api, seeder) -> None:
     assert (await api.raw("{ me { id email } }", key=key))["data"]["me"]["email"] == data["viewer"]["email"]
     refused = await api.error("{ me { id } }", key=None)
     assert refused["extensions"]["code"] == (await api.error("{ viewer { id } }", key=None))["extensions"]["code"]
+
+
+async def test_append_many_frames_is_append_many_assets_asynchronously(api, seeder) -> None:
+    team = await Team().build(seeder)
+    data = {
+        "contentArray": ["https://example.com/drive.mp4", "https://example.com/park.mp4"],
+        "externalIDArray": ["drive", "park"],
+        "idArray": [new_id(), new_id()],
+        "jsonMetadataArray": ['{"fps": 25}', "{}"],
+        "uploadType": "NATIVE_VIDEO",
+    }
+    variables = {"data": data, "where": {"id": team.project.id}}
+    answer = (await api.data(APPEND_LEGACY, variables, key=team.key["TEAM_MANAGER"]))["data"]
+    assert answer == {"status": "SUCCESS", "userID": team.user["TEAM_MANAGER"].id}
+    rows = (await api.data(STATUS_OF, {"where": {"idIn": data["idArray"]}}, key=team.key["ADMIN"]))["assets"]
+    assert sorted(r["id"] for r in rows) == sorted(data["idArray"])
+    # Refused as the new name refuses: an external id the project has already (CONFLICT), a LABELER.
+    variables = {"data": {**data, "idArray": [new_id(), new_id()]}, "where": {"id": team.project.id}}
+    for role, code in [("TEAM_MANAGER", "CONFLICT"), ("LABELER", "FORBIDDEN")]:
+        error = await api.error(APPEND_LEGACY, variables, key=team.key[role])
+        new_error = await api.error(APPEND_NEW, variables, key=team.key[role])
+        assert error["extensions"]["code"] == new_error["extensions"]["code"] == code
+        assert error["message"] == new_error["message"]
+    assert await _statuses(api, team.key["ADMIN"], variables["data"]["idArray"]) == {}
 
 
 @pytest.mark.parametrize("legacy", TRANSITION_NAMES)

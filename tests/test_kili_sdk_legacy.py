@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.db import models
-from tests.images import png_bytes
+from tests.images import png_bytes, tiff_bytes
 from tests.live import KiliError
 
 INTERFACE = {"jobs": {"CLASS": {"mlTask": "CLASSIFICATION", "content": {"categories": {"CAR": {"name": "Car"}}}}}}
@@ -250,6 +250,34 @@ async def test_append_local_image_files_through_signed_urls(kili_legacy_connect,
     # The same bytes come back through the SDK's `content`.
     contents = kili.assets(project_id=project.id, fields=["externalId", "content"])
     assert [fetch(a["content"]) for a in contents] == [p.read_bytes() for p in files]
+
+
+async def test_tiff_files_and_hosted_videos_go_the_asynchronous_way(kili_legacy_connect, seeder, api, tmp_path) -> None:
+    """TIFF files (and big images) and videos without complete processing parameters go through
+    2.164's `appendManyFramesToDatasetAsynchronously`, then the SDK polls `notifications` until SUCCESS:
+    labelgate imports them as appendManyAssetsAsynchronously does, the assets already in."""
+    _, key, _, _, project = await team(seeder)
+    kili = kili_legacy_connect(key)
+    path = tmp_path / "tile.tif"
+    path.write_bytes(tiff_bytes())
+    result = kili.append_many_to_dataset(
+        project_id=project.id, content_array=[str(path)], external_id_array=["tif1"], json_metadata_array=[{"z": 1}]
+    )
+    assert result == {"id": project.id, "asset_ids": []}  # the SDK reports no ids for asynchronous imports
+    (row,) = await stored(api, key, project.id)
+    assert (row["externalId"], row["mimeType"], row["jsonMetadata"]) == ("tif1", "image/tiff", {"z": 1})
+    assert row["resolution"] == {"width": 2, "height": 2} and fetch(row["url"]) == path.read_bytes()
+
+    _, key, _, _, videos = await team(seeder, input_type="VIDEO")
+    kili = kili_legacy_connect(key)
+    url = "https://example.com/drive.mp4"
+    result = kili.append_many_to_dataset(project_id=videos.id, content_array=[url], external_id_array=["drive"])
+    assert result == {"id": videos.id, "asset_ids": []}
+    assert [(r["externalId"], r["content"], r["status"]) for r in await stored(api, key, videos.id)] == [
+        ("drive", url, "TODO")
+    ]
+    notifications = kili.notifications()
+    assert [n["status"] for n in notifications] == ["SUCCESS"]
 
 
 async def test_append_raw_text_to_a_text_project(kili_legacy_connect, seeder, api) -> None:
