@@ -176,6 +176,22 @@ async def test_assets_and_count_assets_filters(kili_legacy_connect, seeder) -> N
     assert [a["id"] for a in kili.assets(project_id=project.id, fields=["id"], skip=1, first=2)] == [a1.id, a2.id]
 
 
+@pytest.mark.parametrize("input_type", ["VIDEO", "LLM_RLHF", "LLM_INSTR_FOLLOWING"])
+async def test_assets_of_video_and_llm_projects_keep_the_json_response(kili_legacy_connect, seeder, input_type) -> None:
+    """For these projects 2.164 asks each label's `annotations` (Kili's per-annotation records) to rebuild
+    the json response client-side. labelgate keeps none, answers an empty list, and the SDK keeps the
+    stored `jsonResponse`."""
+    _, key, labeler, _, project = await team(seeder, input_type=input_type)
+    answer = {"0": CAR, "1": {}} if input_type == "VIDEO" else CAR
+    asset = await seeder.asset(project, status="LABELED")
+    await seeder.label(asset, labeler, json_response=answer)
+    kili = kili_legacy_connect(key)
+    (row,) = kili.assets(project_id=project.id)
+    assert [(lb["author"]["email"], lb["jsonResponse"]) for lb in row["labels"]] == [(labeler.email, answer)]
+    (row,) = kili.assets(project_id=project.id, fields=["id", "latestLabel.jsonResponse", "labels.annotations.id"])
+    assert row["latestLabel"]["jsonResponse"] == answer and row["labels"] == [{"annotations": []}]
+
+
 async def test_paging_past_one_page(kili_legacy_connect, seeder) -> None:
     """150 assets: the SDK pages 100 at a time, the server answers exactly what `first`/`skip` ask."""
     _, key, _, _, project = await team(seeder)
