@@ -207,7 +207,7 @@ async def test_paging_past_one_page(kili_legacy_connect, seeder) -> None:
     # notices it has enough. A bug of that SDK: the rows the server answered come first, in order.
     rows = kili.assets(project_id=project.id, fields=["id"], first=100, skip=20)
     assert [a["id"] for a in rows[:100]] == [a.id for a in assets[20:120]]
-    assert len(rows) == 101 and rows[100]["id"] == assets[120].id
+    assert [a["id"] for a in rows[100:]] in ([], [assets[120].id])  # 2.164 yields [assets[120]]: the next row
     assert [a["id"] for a in kili.assets(project_id=project.id, fields=["id"], first=30, skip=110)] == [
         a.id for a in assets[110:140]
     ]
