@@ -101,6 +101,9 @@ class Outcome:
 
     succeeded: list[AssetKey] = field(default_factory=list)
     declined: list[AssetKey] = field(default_factory=list)
+    # The project of each asset this call changed (moved or deleted), by asset id: what the Kili 2.16x
+    # names answer (resolvers/kili_legacy.py).
+    changed_projects: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     return Outcome(
         succeeded=[a.key for a in assets] + [u.key for u in unmatched if u.gone],
         declined=[u.key for u in unmatched if not u.gone],
+        changed_projects={a.id: a.project_id for a in assets},
     )
 
 
@@ -216,6 +220,7 @@ async def _transition(
         succeeded=[a.key for a in moving],
         # Whether gone or merely unmatched, the status could not be changed: declined.
         declined=[a.key for a in assets if a.status not in allowed_from] + [u.key for u in unmatched],
+        changed_projects={a.id: a.project_id for a in moving},
     )
 
 

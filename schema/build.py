@@ -12,6 +12,7 @@ from schema.extensions import ErrorCodes, GraphQLCore32Introspection
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.types.annotation import ANNOTATION_TYPES
 
 
 class GatewaySchema(strawberry.Schema):
@@ -23,6 +24,7 @@ def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        types=ANNOTATION_TYPES,
         # Clients (the Kili SDK above all) send the same few documents again and again: parsing and
         # validating each once saves about a tenth of the CPU of a write.
         extensions=[

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.legacy import LegacyMutations
 from schema.mutations.assets import AssetMutations
 from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
@@ -11,5 +12,13 @@ from schema.mutations.workflow import WorkflowMutations
 
 
 @strawberry.type(description="Changes. Each mutation is one transaction: it writes all or nothing.")
-class Mutation(ProjectMutations, AssetMutations, WorkflowMutations, QueueMutations, LabelMutations, IssueMutations):
+class Mutation(
+    ProjectMutations,
+    AssetMutations,
+    WorkflowMutations,
+    QueueMutations,
+    LabelMutations,
+    IssueMutations,
+    LegacyMutations,
+):
     pass

@@ -2,6 +2,7 @@
 
 import strawberry
 
+from schema.legacy import LegacyQueries
 from schema.queries.asset_imports import AssetImportQueries
 from schema.queries.assets import AssetQueries
 from schema.queries.issues import IssueQueries
@@ -22,5 +23,6 @@ class Query(
     IssueQueries,
     SetQueries,
     SessionQueries,
+    LegacyQueries,
 ):
     pass

@@ -153,21 +153,43 @@ def live_gateway(settings: Settings):
 
 @pytest.fixture(scope="session")
 def kili_driver():
-    from tests.live import KiliDriver
+    """The SDK of today (kili 26.2.4, `.venv-kili`)."""
+    from tests.live import KILI_PYTHON, KiliDriver
 
-    driver = KiliDriver()
+    driver = KiliDriver(KILI_PYTHON)
     yield driver
     driver.close()
 
 
-@pytest.fixture
-def kili_connect(kili_driver, live_gateway):
-    """`kili_connect(api_key)` → a Kili SDK client (checks on) talking to the live gateway;
-    `kili_connect(api_key, domain=True)` → the SDK's domain client (`kili.issues.list(...)`)."""
+@pytest.fixture(scope="session")
+def kili_legacy_driver():
+    """The SDK generation teams still pin (kili 2.164.0, `.venv-kili-legacy`)."""
+    from tests.live import KILI_LEGACY_PYTHON, KiliDriver
+
+    driver = KiliDriver(KILI_LEGACY_PYTHON)
+    yield driver
+    driver.close()
+
+
+def _connector(driver, live_gateway):
+    """`connect(api_key)` → a Kili SDK client of `driver`'s generation (checks on) talking to the live
+    gateway; `connect(api_key, domain=True)` → the SDK's domain client (`kili.issues.list(...)`, 26.x)."""
     from tests.factories import unique
 
     def connect(api_key: str, *, domain: bool = False):
         endpoint = f"{live_gateway.url}/api/label/v2/graphql"
-        return kili_driver.connect(unique("kili"), api_key, endpoint, domain=domain)
+        return driver.connect(unique("kili"), api_key, endpoint, domain=domain)
 
     return connect
+
+
+@pytest.fixture
+def kili_connect(kili_driver, live_gateway):
+    """`kili_connect(api_key)` → a kili 26.2.4 client (checks on) talking to the live gateway."""
+    return _connector(kili_driver, live_gateway)
+
+
+@pytest.fixture
+def kili_legacy_connect(kili_legacy_driver, live_gateway):
+    """`kili_legacy_connect(api_key)` → a kili 2.164.0 client (checks on) talking to the live gateway."""
+    return _connector(kili_legacy_driver, live_gateway)

@@ -1,9 +1,10 @@
-"""Drives the published Kili SDK for the conformance tests. Runs under .venv-kili (never imports labelgate).
+"""Drives the published Kili SDK for the conformance tests. Runs under .venv-kili or .venv-kili-legacy
+(whichever generation the test drives; it never imports labelgate).
 
 Reads one JSON command per line on stdin, answers one JSON line on stdout:
   {"op": "connect", "name": N, "api_key": K, "api_endpoint": URL, "domain": false}  -> {"ok": true}
   {"op": "call", "name": N, "method": "assets", "kwargs": {...}}    -> {"ok": true, "result": ...}
-`domain: true` builds the SDK's domain client (`kili.client_domain.Kili`), whose methods live in
+`domain: true` builds the SDK's domain client (`kili.client_domain.Kili`, 26.x only), whose methods live in
 namespaces: a dotted method such as "issues.list" calls `kili.issues.list(...)`.
 Errors come back as {"ok": false, "type": "<exception class>", "message": "..."}.
 """
@@ -14,7 +15,6 @@ import traceback
 import warnings
 
 from kili.client import Kili
-from kili.client_domain import Kili as DomainKili
 
 clients = {}
 
@@ -23,7 +23,10 @@ def handle(command):
     if command["op"] == "connect":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            client_class = DomainKili if command.get("domain") else Kili
+            if command.get("domain"):
+                from kili.client_domain import Kili as client_class  # 26.x only: 2.164 has no domain client
+            else:
+                client_class = Kili
             clients[command["name"]] = client_class(api_key=command["api_key"], api_endpoint=command["api_endpoint"])
         return None
     if command["op"] == "call":

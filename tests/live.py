@@ -1,9 +1,15 @@
-"""A live gateway over HTTP (uvicorn in a thread) and the Kili SDK driven in its own venv."""
+"""A live gateway over HTTP (uvicorn in a thread) and the Kili SDK driven in its own venv.
+
+Two SDK generations are driven, each from a venv of its own (scripts/setup test creates both):
+`.venv-kili` holds today's kili (26.2.4), `.venv-kili-legacy` the 2.159–2.164 generation (2.164.0)
+that teams still pin. Both run the same driver script (tests/kili_driver.py).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +26,10 @@ from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KILI_PYTHON = ROOT / ".venv-kili" / "bin" / "python"
+KILI_LEGACY_PYTHON = ROOT / ".venv-kili-legacy" / "bin" / "python"
+# Longest an SDK call may take: kili 2.164 retries some checks forever (see test_kili_sdk_legacy.py),
+# which must fail the test, not hang the suite.
+CALL_TIMEOUT_SECONDS = 120
 
 
 class LiveGateway:
@@ -56,19 +66,21 @@ class KiliError(Exception):
         super().__init__(f"{answer['type']}: {answer['message']}")
         self.type = answer["type"]
         self.message = answer["message"]
+        self.traceback = answer.get("traceback", "")  # the SDK's own, for a failing test's report
 
 
 class KiliDriver:
-    """One long-lived SDK process (its import costs seconds); a named Kili client per API key."""
+    """One long-lived SDK process (its import costs seconds) run by `python`, the interpreter of the
+    venv holding the SDK generation to drive; a named Kili client per API key."""
 
-    def __init__(self) -> None:
-        if not KILI_PYTHON.exists():
-            raise RuntimeError(f"{KILI_PYTHON} is missing: run scripts/setup test")
+    def __init__(self, python: Path = KILI_PYTHON) -> None:
+        if not python.exists():
+            raise RuntimeError(f"{python} is missing: run scripts/setup test")
         self.home = tempfile.mkdtemp(prefix="lg-kili-home-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KILI_")}
         env["HOME"] = self.home  # the SDK caches the introspected schema under ~/.cache/kili
         self.process = subprocess.Popen(
-            [str(KILI_PYTHON), str(ROOT / "tests" / "kili_driver.py")],
+            [str(python), str(ROOT / "tests" / "kili_driver.py")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -79,6 +91,14 @@ class KiliDriver:
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(json.dumps(command) + "\n")
         self.process.stdin.flush()
+        # One answer line per command, so nothing is buffered ahead of it: select on the pipe is exact.
+        ready, _, _ = select.select([self.process.stdout], [], [], CALL_TIMEOUT_SECONDS)
+        if not ready:
+            self.process.kill()
+            raise RuntimeError(
+                f"the Kili SDK did not answer {command.get('method', command['op'])} within "
+                f"{CALL_TIMEOUT_SECONDS} s (process killed)"
+            )
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError("the Kili driver exited")

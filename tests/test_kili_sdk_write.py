@@ -3,12 +3,11 @@ methods then show the new state."""
 
 from __future__ import annotations
 
-import struct
 import urllib.request
 
 import pytest
 
-from tests.images import png_bytes
+from tests.images import png_bytes, tiff_bytes
 from tests.live import KiliError
 
 INTERFACE = {"jobs": {"CLASS": {"mlTask": "CLASSIFICATION", "content": {"categories": {"CAR": {"name": "Car"}}}}}}
@@ -153,31 +152,6 @@ async def test_labels_review_queue_and_delete(kili_connect, seeder) -> None:
     assert {a["assetId"] for a in outcome["succeeded"]} == {ids[1], ids[2]}
     assert [a["id"] for a in kili.assets(project_id=project_id, fields=["id"])] == [ids[0], ids[3]]
     assert kili.count_labels(project_id=project_id) == 4  # 3 on w0, 1 on w3
-
-
-def tiff_bytes(width: int = 2, height: int = 2) -> bytes:
-    """A minimal valid little-endian TIFF: 8-bit grayscale, uncompressed, one strip."""
-    pixels = bytes(range(0, 256, 256 // (width * height)))[: width * height]
-    entries = [  # (tag, type: 3 SHORT / 4 LONG, value), sorted by tag as TIFF requires
-        (256, 3, width),  # ImageWidth
-        (257, 3, height),  # ImageLength
-        (258, 3, 8),  # BitsPerSample
-        (259, 3, 1),  # Compression: none
-        (262, 3, 1),  # PhotometricInterpretation: BlackIsZero
-        (273, 4, 0),  # StripOffsets: set below
-        (277, 3, 1),  # SamplesPerPixel
-        (278, 3, height),  # RowsPerStrip
-        (279, 4, len(pixels)),  # StripByteCounts
-    ]
-    ifd_size = 2 + 12 * len(entries) + 4
-    pixel_offset = 8 + ifd_size
-    ifd = struct.pack("<H", len(entries))
-    for tag, kind, value in entries:
-        value = pixel_offset if tag == 273 else value
-        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
-        ifd += struct.pack("<HHI", tag, kind, 1) + packed
-    ifd += struct.pack("<I", 0)  # no next IFD
-    return b"II*\x00" + struct.pack("<I", 8) + ifd + pixels
 
 
 async def test_a_tiff_file_goes_the_asynchronous_way(kili_connect, seeder, tmp_path) -> None:

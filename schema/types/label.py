@@ -9,6 +9,7 @@ import strawberry
 from gateway.db import models
 from schema.enums import LabelType
 from schema.timefmt import iso
+from schema.types.annotation import Annotation
 from schema.types.asset import Asset
 from schema.types.page import PageInfo
 from schema.types.user import User
@@ -47,6 +48,15 @@ class Label:
             honeypot_mark=row.honeypot_mark,
             created_at=iso(row.created_at),
         )
+
+    @strawberry.field(
+        description=(
+            "Kili's annotation records of the label. Always empty: labelgate keeps a label as its `jsonResponse` "
+            "only (given no annotations, the Kili SDK reads `jsonResponse`)."
+        )
+    )
+    def annotations(self) -> list[Annotation]:
+        return []
 
     @strawberry.field(description="The author.")
     async def author(self, info: strawberry.Info) -> User:
