@@ -359,3 +359,27 @@ async def test_a_delete_with_s3_up_removes_its_objects_at_once_in_a_constant_num
         assert await _outbox(fault_app, *keys) == [] and not any(s3.exists(k) for k in keys)
     # 5 for the delete itself, 1 to queue the objects, then 1 to claim the rows and 1 to delete them.
     assert counts == [8, 8], counts
+
+
+async def test_concurrent_retries_share_the_rows_without_working_one_twice(
+    fault_api, fault_app, seeder, s3, monkeypatch
+) -> None:
+    project, key, _ = await _manager(seeder)
+    assets = [await _stored_asset(seeder, s3, project) for _ in range(30)]
+
+    async def die_after_commit(ctx, ids):
+        return None
+
+    with monkeypatch.context() as patch:
+        patch.setattr(workflow, "remove_queued", die_after_commit)
+        await fault_api.data(DELETE, {"where": {"idIn": [a.id for a in assets]}}, key=key)
+    keys = [a.storage_key for a in assets]
+    assert len(await _outbox(fault_app, *keys)) == 30
+    await asyncio.sleep(RETRY_SECONDS * 1.5)
+    services = fault_app.state.services
+    # Two processes' background passes at once (separate sessions, so separate transactions).
+    attempts = await asyncio.gather(
+        *(retry_due(services.session_factory, services.storage, services.settings) for _ in range(2))
+    )
+    assert sum(a.claimed for a in attempts) == sum(a.removed for a in attempts) == 30, attempts
+    assert await _outbox(fault_app, *keys) == [] and not any(s3.exists(k) for k in keys)
