@@ -25,6 +25,7 @@ from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
+from gateway.storage_outbox import storage_retries
 from schema.build import build_schema
 
 log = logging.getLogger("labelgate")
@@ -95,7 +96,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        yield
+        async with storage_retries(services.session_factory, services.storage, settings):
+            yield
         await services.engine.dispose()
 
     app = Starlette(

@@ -1,4 +1,4 @@
-"""The `labelgate` command: serve, migrate, create-user, create-api-key.
+"""The `labelgate` command: serve, migrate, create-user, create-api-key, storage-backlog.
 
 Configuration comes from `LABELGATE_*` environment variables (gateway.settings). With neither
 LABELGATE_DATABASE_URL nor LABELGATE_S3_ENDPOINT, every command works on the embedded services
@@ -159,6 +159,18 @@ def cmd_create_api_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_storage_backlog(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.storage_outbox import storage_backlog
+
+    with _command_database(args, settings, migrate=False) as url:
+        backlog = _run_async(lambda session: storage_backlog(session.execute), url)
+    print(f"objects awaiting removal: {backlog.count}", flush=True)
+    if backlog.oldest is not None:
+        age = int(backlog.oldest_age().total_seconds())
+        print(f"oldest queued: {backlog.oldest.isoformat(timespec='seconds')} ({age} s ago)", flush=True)
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -231,6 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     create_key.add_argument("--key-days", type=float, metavar="N", help="API key lifetime in days (default 3650)")
     create_key.add_argument("--name", help="a label for the key")
     create_key.set_defaults(handler=cmd_create_api_key)
+
+    backlog = commands.add_parser(
+        "storage-backlog",
+        parents=[common],
+        help="print how many stored objects of deleted assets still await removal",
+        description="Stored objects of deleted assets that S3 has not removed yet (it was unavailable): how "
+        "many, and when the oldest was queued. The gateway retries them in the background until they are gone.",
+    )
+    backlog.set_defaults(handler=cmd_storage_backlog)
     return parser
 
 

@@ -32,6 +32,15 @@ class Settings(BaseSettings):
 
     signed_get_seconds: int = Field(default=900, description="lifetime of signed download URLs")
     signed_put_seconds: int = Field(default=3600, description="lifetime of signed upload URLs")
+    s3_connect_timeout: float = Field(default=2.0, description="seconds to wait for a connection to S3")
+    s3_read_timeout: float = Field(default=5.0, description="seconds to wait for S3 to answer a call")
+    s3_retries: int = Field(default=1, description="retries of an S3 call after a connection error or a 5xx")
+    storage_retry_seconds: float = Field(
+        default=15.0,
+        description="how often the background task retries removing the objects of deleted assets; "
+        "also the first retry delay, doubled after each failure",
+    )
+    storage_retry_max_seconds: float = Field(default=3600.0, description="longest delay between two retries")
 
     max_page_size: int = 100
     max_body_bytes: int = 64 * 1024 * 1024

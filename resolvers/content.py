@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import imagesize
 from minio.error import S3Error
 
-from gateway.errors import BadUserInput, Forbidden, GatewayError
+from gateway.errors import BadUserInput, Forbidden, GatewayError, ServiceUnavailable
 from gateway.settings import Settings
 from gateway.storage import Storage
 
@@ -172,21 +172,31 @@ async def resolve_contents(
     storage: Storage, settings: Settings, requests: Sequence[ContentRequest]
 ) -> list[StoredContent]:
     """Resolves every request, checking uploaded objects concurrently (at most STORAGE_CONCURRENCY S3
-    calls at a time). On bad input, raises the error of the first bad item in input order."""
+    calls at a time). On bad input, raises the error of the first bad item in input order. When S3
+    cannot be reached, raises ServiceUnavailable after the first calls that found out (the others are
+    not tried: each would wait for its own timeout)."""
     local = [_resolve_local(r, settings) for r in requests]
     pending = [(i, value) for i, value in enumerate(local) if isinstance(value, str)]
     if not pending:
         return local  # type: ignore[return-value]  (no key strings left)
     semaphore = asyncio.Semaphore(STORAGE_CONCURRENCY)
+    unavailable: list[ServiceUnavailable] = []
 
     async def one(index: int, key: str) -> StoredContent | GatewayError:
         async with semaphore:
+            if unavailable:
+                return unavailable[0]
             try:
                 return await _resolve_stored(storage, requests[index], key)
+            except ServiceUnavailable as exc:
+                unavailable.append(exc)
+                return exc
             except GatewayError as exc:
                 return exc
 
     results = await asyncio.gather(*(one(i, key) for i, key in pending))
+    if unavailable:
+        raise unavailable[0]
     for (index, _), result in zip(pending, results, strict=True):
         if isinstance(result, GatewayError):
             raise result

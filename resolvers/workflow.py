@@ -7,7 +7,9 @@ as it was, without failing the others:
     sendAssetsBackToQueue  LABELED, TO_REVIEW, REVIEWED → ONGOING     (TODO, ONGOING declined)
     deleteAssets           any                          → deleted, with its labels, set memberships and
                                                           assignees (FK cascades); its stored object is
-                                                          removed once the transaction has committed
+                                                          queued for removal in the same transaction and
+                                                          removed once it has committed (retried until
+                                                          S3 has it gone: gateway/storage_outbox.py)
 
 Reviewed assets may go back to review (a second review round); an asset already TO_REVIEW is declined
 because nothing would change (the status transitions only list assets they changed).
@@ -60,9 +62,6 @@ more than MAX_ASSETS_PER_CALL assets.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
@@ -70,6 +69,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 from gateway.context import RequestContext
 from gateway.db.models import Asset, utcnow
 from gateway.errors import BadUserInput
+from gateway.storage_outbox import queue_removals, remove_queued
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions, in_projects
@@ -78,12 +78,8 @@ from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere
 
-log = logging.getLogger("labelgate.writes")
-
 # One call acts on at most this many assets: the locks, the statement and the answer stay bounded.
 MAX_ASSETS_PER_CALL = 10_000
-# Stored objects removed at once after a delete commits.
-_REMOVE_CONCURRENCY = 8
 
 TO_REVIEW_FROM = frozenset({"LABELED", "REVIEWED"})
 BACK_TO_QUEUE_FROM = frozenset({"LABELED", "TO_REVIEW", "REVIEWED"})
@@ -155,10 +151,11 @@ async def send_assets_back_to_queue(ctx: RequestContext, where: AssetWhere) -> O
 
 async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     """Deletes every matched asset (TEAM_MANAGER in every matched project). Labels, set memberships and
-    assignees go with it (ON DELETE CASCADE). Stored objects no remaining asset refers to are removed
-    after the commit; a storage failure is logged and never undoes the delete (an orphan object costs
-    space, a half-deleted asset would be a lie). A named id no asset has is `succeeded` (already gone);
-    one that still exists but was not matched, or is invisible to the viewer, is `declined`."""
+    assignees go with it (ON DELETE CASCADE). Their stored objects are queued for removal in the same
+    transaction and removed after the commit, except those another asset still refers to; a storage
+    failure never undoes the delete (a half-deleted asset would be a lie): the removal is retried in
+    the background until it succeeds. A named id no asset has is `succeeded` (already gone); one that
+    still exists but was not matched, or is invisible to the viewer, is `declined`."""
     async with write_transaction(ctx) as tx:
         assets = await lock_matched_assets(ctx, where)
         projects = {a.project_id for a in assets}
@@ -170,33 +167,17 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
                 .where(any_id(Asset.id, [a.id for a in assets]))
                 .execution_options(synchronize_session=False)
             )
-        keys = {a.storage_key for a in assets if a.storage_key}
-        if keys:
-            # Another asset may refer to the same object (the same upload appended twice): keep it then.
-            keys -= set(await ctx.scalars(select(Asset.storage_key).where(any_id(Asset.storage_key, keys))))
-        if keys:
-            tx.on_commit(lambda: remove_objects(ctx, sorted(keys)))
+        # Another asset may refer to the same object (the same upload appended twice): the removal
+        # checks that after the commit and keeps the object then.
+        queued = await queue_removals(ctx, {a.storage_key for a in assets if a.storage_key})
+        if queued:
+            tx.on_commit(lambda: remove_queued(ctx, queued))
         unmatched = await unmatched_named_assets(ctx, where, assets)
     return Outcome(
         succeeded=[a.key for a in assets] + [u.key for u in unmatched if u.gone],
         declined=[u.key for u in unmatched if not u.gone],
         changed_projects={a.id: a.project_id for a in assets},
     )
-
-
-async def remove_objects(ctx: RequestContext, keys: Sequence[str]) -> None:
-    """Removes stored objects, a few at a time; each failure is logged (under the request id) and the
-    others still go."""
-    semaphore = asyncio.Semaphore(_REMOVE_CONCURRENCY)
-
-    async def remove(key: str) -> None:
-        async with semaphore:
-            try:
-                await ctx.storage.remove(key)
-            except Exception:
-                log.exception("request %s: could not remove stored object %r of a deleted asset", ctx.request_id, key)
-
-    await asyncio.gather(*(remove(key) for key in keys))
 
 
 async def _transition(

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from minio import Minio
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from gateway.db import models
 from gateway.storage import asset_content_key
@@ -350,7 +350,7 @@ async def test_a_refused_delete_keeps_rows_and_objects(api, seeder, settings, ap
     assert _exists(settings, asset.storage_key)
 
 
-async def test_a_storage_failure_is_logged_and_never_undoes_the_delete(
+async def test_a_storage_failure_never_undoes_the_delete_and_stays_queued(
     api, seeder, settings, app, monkeypatch, caplog
 ) -> None:
     team = await Team().build(seeder)
@@ -364,15 +364,21 @@ async def test_a_storage_failure_is_logged_and_never_undoes_the_delete(
         await real_remove(key)
 
     monkeypatch.setattr(storage, "remove", flaky_remove)
-    with caplog.at_level(logging.ERROR, logger="labelgate.writes"):
+    with caplog.at_level(logging.WARNING, logger="labelgate.storage"):
         outcome = await api.data(
             MUTATIONS["deleteAssets"], {"where": {"idIn": [a.id for a in assets]}}, key=team.key["ADMIN"]
         )
     assert _ids(outcome["data"]["succeeded"]) == {a.id for a in assets}
     assert await _count(app, models.Asset, models.Asset.id.in_([a.id for a in assets])) == 0
     assert any(assets[0].storage_key in r.getMessage() and r.exc_info for r in caplog.records)
-    # The failure of one object does not keep the others.
+    # The failure of one object does not keep the others; the failed one waits in the outbox.
     assert _exists(settings, assets[0].storage_key) and not _exists(settings, assets[1].storage_key)
+    outbox = models.StorageOutbox
+    assert await _count(app, outbox, outbox.key == assets[0].storage_key, outbox.attempts == 1) == 1
+    assert await _count(app, outbox, outbox.key == assets[1].storage_key) == 0
+    async with app.state.services.session_factory() as db:
+        await db.execute(delete(outbox).where(outbox.key == assets[0].storage_key))  # not left to other tests
+        await db.commit()
 
 
 async def test_an_object_another_asset_still_uses_is_kept(api, seeder, settings, app) -> None:

@@ -285,6 +285,25 @@ class Notification(SQLModel, table=True):
     created_at: datetime = _created()
 
 
+class StorageOutbox(SQLModel, table=True):
+    """A stored object still to remove from the bucket: written by the transaction that deletes the
+    asset rows referring to it, deleted once the object is gone (gateway/storage_outbox.py)."""
+
+    __tablename__ = "storage_outbox"
+    __table_args__ = (Index("ix_storage_outbox_due", "bucket", "next_attempt_at"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    bucket: str = Field(description="the bucket holding the object (a gateway only works on its own)")
+    key: str
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="failed attempts")
+    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    last_error: str | None = None
+    created_at: datetime = _created()
+
+
+# "Does an asset still refer to this object?", asked before every removal (gateway/storage_outbox.py).
+Index("ix_asset_storage_key", Asset.storage_key, postgresql_where=text("storage_key IS NOT NULL"))
+
+
 __all__ = [
     "Organization",
     "User",
@@ -300,4 +319,5 @@ __all__ = [
     "AssetSet",
     "SetAsset",
     "Notification",
+    "StorageOutbox",
 ]
