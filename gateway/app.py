@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from gateway.auth import api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
+from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError
 from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -71,7 +72,11 @@ class Services:
         if not settings.database_url:
             raise ValueError("no database configured (LABELGATE_DATABASE_URL)")
         self.settings = settings
-        self.engine = make_engine(settings.database_url, settings.database_pool_size)
+        self.engine = make_engine(
+            settings.database_url,
+            settings.database_pool_size,
+            statement_timeout_seconds=settings.request_timeout_seconds,
+        )
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
 
@@ -115,6 +120,7 @@ def create_app(settings: Settings) -> Starlette:
                 expose_headers=["x-request-id"],
             ),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds),
         ],
         lifespan=lifespan,
     )

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
 
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="time budget of one request, counted once its body has arrived: its work is cancelled when "
+        "it runs out (TIMEOUT), and no SQL statement of the gateway runs longer (PostgreSQL statement_timeout)",
+    )
+
     data_dir: Path = Path(".labelgate")
 
     @property
