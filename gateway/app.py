@@ -24,6 +24,7 @@ from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError
 from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
 from schema.build import build_schema
@@ -50,7 +51,9 @@ class GatewayGraphQL(GraphQL):
         )
         request.scope.setdefault("state", {})["labelgate_context"] = ctx
         try:
-            ctx.auth = await authenticate(db, api_key_from_headers(request.headers))
+            key = api_key_from_headers(request.headers)
+            ctx.auth = await authenticate(db, key)
+            self.services.rate_limiter.key_authenticated(key)
         except GatewayError as exc:
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
@@ -77,6 +80,7 @@ class Services:
             settings.database_pool_size,
             statement_timeout_seconds=settings.request_timeout_seconds,
         )
+        self.rate_limiter = RateLimiter.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
 
@@ -119,6 +123,7 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=["*"],
                 expose_headers=["x-request-id"],
             ),
+            Middleware(RateLimitMiddleware, limiter=services.rate_limiter),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds),
         ],
