@@ -23,6 +23,7 @@ from gateway.deadline import statement_timeout_error
 from gateway.errors import ErrorCode
 from gateway.settings import Settings
 from tests.factories import Seeder, unique
+from tests.live import KiliError, LiveGateway
 
 COUNT_PROJECTS = "query { countProjects(where: {}) }"
 CREATE_PROJECT = "mutation($title: String!) { createProject(data: {title: $title, inputType: IMAGE}) { id } }"
@@ -249,3 +250,21 @@ async def test_a_client_that_hangs_up_stops_its_work_and_the_gateway_keeps_servi
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_the_kili_sdk_reports_a_timeout_without_resending(settings, seeder, kili_driver):
+    key = await _viewer_key(seeder)
+    gateway = LiveGateway(settings.model_copy(update={"request_timeout_seconds": 1})).start()
+    try:
+        kili = kili_driver.connect(unique("timeout"), key, f"{gateway.url}/api/label/v2/graphql")
+        async with holding_lock(settings, "LOCK TABLE project IN ACCESS EXCLUSIVE MODE") as conn:
+            start = time.monotonic()
+            with pytest.raises(KiliError) as raised:
+                await asyncio.to_thread(kili.count_projects)
+            elapsed = time.monotonic() - start
+            assert await blocked_statements(conn) == []
+        assert "time budget (1 s)" in raised.value.message
+        assert elapsed < 1.9, "sent once: a resend would have waited another second"
+        assert kili.count_projects() == 0
+    finally:
+        gateway.stop()
