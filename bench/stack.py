@@ -57,6 +57,7 @@ def serving(settings: Settings, workers: int = 1) -> Iterator[str]:
             for k, v in settings.model_dump().items()
             if k.startswith(("database_url", "s3_")) and v is not None
         },
+        "LABELGATE_RATE_LIMIT_PER_MINUTE": "0",  # benchmarks measure the gateway, not its rate limit
     }
     server = subprocess.Popen(
         [

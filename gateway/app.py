@@ -20,9 +20,11 @@ from strawberry.asgi import GraphQL
 from gateway.auth import api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
+from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError
 from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
 from gateway.storage_outbox import storage_retries
@@ -50,7 +52,9 @@ class GatewayGraphQL(GraphQL):
         )
         request.scope.setdefault("state", {})["labelgate_context"] = ctx
         try:
-            ctx.auth = await authenticate(db, api_key_from_headers(request.headers))
+            key = api_key_from_headers(request.headers)
+            ctx.auth = await authenticate(db, key)
+            self.services.rate_limiter.key_authenticated(key)
         except GatewayError as exc:
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
@@ -72,7 +76,12 @@ class Services:
         if not settings.database_url:
             raise ValueError("no database configured (LABELGATE_DATABASE_URL)")
         self.settings = settings
-        self.engine = make_engine(settings.database_url, settings.database_pool_size)
+        self.engine = make_engine(
+            settings.database_url,
+            settings.database_pool_size,
+            statement_timeout_seconds=settings.request_timeout_seconds,
+        )
+        self.rate_limiter = RateLimiter.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
 
@@ -116,7 +125,9 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=["*"],
                 expose_headers=["x-request-id"],
             ),
+            Middleware(RateLimitMiddleware, limiter=services.rate_limiter),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds),
         ],
         lifespan=lifespan,
     )

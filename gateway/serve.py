@@ -135,6 +135,8 @@ def _embedded_settings(settings: Settings, services: RunningServices) -> Setting
             "s3_access_key": services.credentials.access_key,
             "s3_secret_key": services.credentials.secret_key,
             "s3_secure": False,
+            # resolved while the settings still say embedded: rate limiting is off there unless set
+            "rate_limit_per_minute": settings.requests_per_minute,
         }
     )
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Above the Kili SDK's own client-side limit (500 calls a minute per process, kili.core.constants).
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
+
 
 class Settings(BaseSettings):
     """Everything an operator may set. With neither `database_url` nor `s3_endpoint` set,
@@ -46,12 +49,39 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
 
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="time budget of one request, counted once its body has arrived: its work is cancelled when "
+        "it runs out (TIMEOUT), and no SQL statement of the gateway runs longer (PostgreSQL statement_timeout)",
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        ge=0,
+        description="requests a minute per API key (per client IP without a valid key), in each worker process; "
+        "0 turns rate limiting off; unset: 600 with external services, off in embedded mode",
+    )
+    rate_limit_burst: int | None = Field(
+        default=None,
+        ge=1,
+        description="requests a client may send at once before the per-minute rate applies; unset: the per-minute rate",
+    )
+
     data_dir: Path = Path(".labelgate")
 
     @property
     def embedded(self) -> bool:
         """True when no external database or S3 is configured."""
         return self.database_url is None and self.s3_endpoint is None
+
+    @property
+    def requests_per_minute(self) -> int:
+        """The rate limit in force: 0 is off. Unset, it is off in embedded mode (one machine, one operator,
+        loopback only: a limit would only slow their own imports) and 600 a minute otherwise, above the
+        500 calls a minute a Kili SDK process allows itself, so one SDK process is never refused."""
+        if self.rate_limit_per_minute is not None:
+            return self.rate_limit_per_minute
+        return 0 if self.embedded else DEFAULT_RATE_LIMIT_PER_MINUTE
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from gateway.deadline import statement_timeout_error
 from gateway.errors import ErrorCode, GatewayError
 
 log = logging.getLogger("labelgate.errors")
@@ -27,7 +28,7 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
 
     Errors without a path were raised before execution (syntax, validation, variable coercion
     such as a PageSize over 100): they are the client's and keep their message."""
-    original = error.original_error
+    original = statement_timeout_error(error.original_error) or error.original_error
     extensions: dict[str, Any] = dict(error.extensions or {})
     if isinstance(original, GatewayError):
         extensions["code"] = original.code.value

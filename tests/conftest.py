@@ -61,6 +61,8 @@ def settings() -> Iterator[Settings]:
             s3_secret_key=s3["secret"],
             s3_bucket=s3["bucket"],
             cors_origins=["http://ui.example"],
+            # the suite sends hundreds of requests a second; tests/test_rate_limit.py turns it on
+            rate_limit_per_minute=0,
         )
     finally:
         for server in reversed(started):
