@@ -26,6 +26,12 @@ FAN_OUT = """query($set: ID!, $first: PageSize!) { set(id: $set) {
   assets(first: $first) { sets { assets(first: $first) { sets { assets(first: $first) { sets {
     assets(first: $first) { id } } } } } } } } }"""
 
+# The issue's text, literally.
+ISSUE_FAN_OUT = (
+    '{ set(id:"%s") { assets(first:100) { sets { assets(first:100) { sets { assets(first:100) { sets '
+    "{ assets(first:100) { id } } } } } } } } }"
+)
+
 # The same, hidden in named fragments, inline fragments and aliases.
 FAN_OUT_IN_FRAGMENTS = """query($set: ID!, $first: PageSize!) { s: set(id: $set) { ...Level } }
 fragment Level on Set { a: assets(first: $first) { ... on Asset { sets { ...Level2 } } } }
@@ -73,7 +79,7 @@ def bombs(set_id: str) -> dict[str, tuple[dict[str, Any], str]]:
     directives = "{ viewer " + "@include(if: true) " * 60 + "{ id } }"
     megabyte = "{ viewer { id } " + "viewer { id } " * (1_000_000 // 14) + "}"
     return {
-        "nested fan-out": ({"query": FAN_OUT, "variables": {"set": set_id, "first": 100}}, "cost"),
+        "nested fan-out": ({"query": ISSUE_FAN_OUT % set_id}, "cost"),
         "500 aliases of a label search": ({"query": aliases(500, LABEL_SEARCH)}, "tokens"),
         "5,000 aliases of countAssets": ({"query": aliases(5_000, COUNT_ASSETS)}, "documentBytes"),
         "a 1 MB document": ({"query": megabyte}, "documentBytes"),

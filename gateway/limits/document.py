@@ -136,15 +136,11 @@ def summarize_fragments(
     return summaries
 
 
-def _count_directives(node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> int:
-    return len(node.directives or ())
-
-
 def _shape(selection_set: SelectionSetNode | None, fragments: Mapping[str, DocumentShape]) -> DocumentShape:
     depth = aliases = directives = 0
     root_fields: set[str] = set()
     for selection in selection_set.selections if selection_set else ():
-        directives += _count_directives(selection)  # type: ignore[arg-type]
+        directives += len(selection.directives or ())
         if isinstance(selection, FieldNode):
             inner = _shape(selection.selection_set, fragments)
             depth = max(depth, 1 + inner.depth)
