@@ -67,6 +67,20 @@ class Settings(BaseSettings):
         description="requests a client may send at once before the per-minute rate applies; unset: the per-minute rate",
     )
 
+    # Limits on what one GraphQL request may ask, checked before it runs (gateway/limits/; the README's
+    # "Limits" section). Defaults follow graphql-armor's (1000 tokens, 15 aliases, 50 directives) where
+    # our clients fit; the depth leaves room for the introspection query of GraphiQL and the Kili SDK
+    # (15 levels), and the costs for the SDK's biggest documents (a bulk action's outcome: 30,001).
+    max_document_bytes: int = Field(default=65_536, description="largest document (query text), refused unread")
+    max_tokens: int = Field(default=1_000, description="most lexical tokens (comments too) the parser reads")
+    max_depth: int = Field(default=20, description="deepest nesting of fields, introspection included")
+    max_aliases: int = Field(default=15, description="most aliased fields, fragments expanded")
+    max_directives: int = Field(default=50, description="most directive uses, fragments expanded")
+    max_cost: int = Field(default=50_000, description="largest cost estimate of a request with a valid API key")
+    max_anonymous_cost: int = Field(
+        default=3_000, description="largest cost estimate without a valid API key (introspection only: 738 each)"
+    )
+
     data_dir: Path = Path(".labelgate")
 
     @property

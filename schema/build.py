@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.limits import QueryLimits
 from schema.extensions import ErrorCodes, GraphQLCore32Introspection
 from schema.mutation import Mutation
 from schema.query import Query
@@ -26,12 +27,14 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         types=ANNOTATION_TYPES,
         # Clients (the Kili SDK above all) send the same few documents again and again: parsing and
-        # validating each once saves about a tenth of the CPU of a write.
+        # validating each once saves about a tenth of the CPU of a write. QueryLimits parses (with its
+        # own cache) and refuses documents over a limit before validation; it must come after
+        # ValidationCache (see its docstring).
         extensions=[
             ErrorCodes,
             GraphQLCore32Introspection,
-            lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            QueryLimits,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
