@@ -64,6 +64,21 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     # Always empty on labelgate (V1 workflow, no data connections).
     "Project.steps": 0,
     "Project.dataConnections": 0,
+    # Kili's per-annotation records: labelgate keeps labels as json responses, so `Label.annotations`
+    # is always empty (schema/types/annotation.py) and the lists inside annotations are never answered.
+    "Label.annotations": 0,
+    **{
+        f"{annotation}.{field}": 0
+        for annotation, fields in {
+            "RankingAnnotationValue": ("orders",),
+            "ObjectDetectionAnnotationValue": ("vertices",),
+            "VideoAnnotation": ("frames", "keyAnnotations"),
+            "VideoObjectDetectionAnnotation": ("frames", "keyAnnotations"),
+            "VideoClassificationAnnotation": ("frames", "keyAnnotations"),
+            "VideoTranscriptionAnnotation": ("frames", "keyAnnotations"),
+        }.items()
+        for field in fields
+    },
     # An issue's thread is its one comment (or none).
     "Issue.comments": 1,
     # Outcomes of a bulk action: a `where` matches at most 10,000 assets
