@@ -106,8 +106,8 @@ async def read_graphql_request(request: AsyncHTTPRequestAdapter) -> GraphQLReque
     if request.method == "GET":
         params = dict(request.query_params)
         for name in ("variables", "extensions"):
-            if isinstance(params.get(name), str) and params[name]:
-                params[name] = decode_json(params[name], f"The `{name}` parameter")
+            if name in params:  # JSON text; left empty, it is absent
+                params[name] = decode_json(params[name], f"The `{name}` parameter") if params[name] else None
         return graphql_request(params)
     content_type, _ = parse_content_type(request.content_type or "")
     if "application/json" not in content_type:

@@ -122,11 +122,14 @@ async def test_a_body_that_is_not_json_is_415(client) -> None:
     assert "application/json" in refusal(response, 415, "BAD_USER_INPUT")["message"]
 
 
-async def test_get_variables_that_are_not_json_are_400(client) -> None:
-    response = await client.get(
-        "/graphql", params={"query": VIEWER, "variables": "{not json"}, headers={"Accept": "*/*"}
-    )
-    assert "`variables` parameter" in refusal(response, 400, "BAD_USER_INPUT")["message"]
+async def test_get_variables_that_are_not_a_json_object_are_400(client) -> None:
+    async def get(variables: str) -> httpx.Response:
+        params = {"query": "{ __typename }", "variables": variables}
+        return await client.get("/graphql", params=params, headers={"Accept": "*/*"})
+
+    assert "`variables` parameter" in refusal(await get("{not json"), 400, "BAD_USER_INPUT")["message"]
+    assert "`variables` must be a JSON object" in refusal(await get("[1]"), 400, "BAD_USER_INPUT")["message"]
+    assert (await get("")).json() == {"data": {"__typename": "Query"}}  # left empty: no variables
 
 
 async def test_unknown_operation_names_are_400(client) -> None:
