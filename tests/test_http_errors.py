@@ -6,10 +6,13 @@ request its database connection."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import gateway.app
 from schema.build import build_schema
@@ -187,33 +190,39 @@ async def test_an_unexpected_crash_is_a_masked_500_json(app, monkeypatch, caplog
 FAILING_BESIDE_GOOD = '{ viewer { createdAt } countSets(where: {createdAtGte: ""}) }'
 
 
+@contextmanager
+def pool_churn(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The connections the engine's pool opens and invalidates meanwhile."""
+    events: list[str] = []
+
+    def connected(*args: object) -> None:
+        events.append("connect")
+
+    def invalidated(*args: object) -> None:
+        events.append("invalidate")
+
+    event.listen(engine.sync_engine, "connect", connected)
+    event.listen(engine.sync_engine, "invalidate", invalidated)
+    try:
+        yield events
+    finally:
+        event.remove(engine.sync_engine, "connect", connected)
+        event.remove(engine.sync_engine, "invalidate", invalidated)
+
+
 async def test_a_failing_field_never_loses_the_connection_of_its_siblings(api, app, seeder, caplog) -> None:
     """The failing field makes the executor cancel `viewer`, whose statement is in flight: the
     statement finishes, the connection stays in the pool, and nothing is logged."""
     org = await seeder.organization()
     _, key = await seeder.user(org)
     await api.data("{ viewer { createdAt } }", key=key)
-    engine = app.state.services.engine.sync_engine
+    engine = app.state.services.engine
     checked_in = engine.pool.checkedin()
-    pool_events: list[str] = []
-
-    def connected(*args: object) -> None:
-        pool_events.append("connect")
-
-    def invalidated(*args: object) -> None:
-        pool_events.append("invalidate")
-
-    event.listen(engine, "connect", connected)
-    event.listen(engine, "invalidate", invalidated)
-    try:
-        with caplog.at_level(logging.WARNING):
-            for _ in range(200):
-                error = await api.error(FAILING_BESIDE_GOOD, key=key)
-                assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["path"] == ["countSets"]
-    finally:
-        event.remove(engine, "connect", connected)
-        event.remove(engine, "invalidate", invalidated)
-    assert pool_events == [], "pooled connections were dropped and opened again"
+    with pool_churn(engine) as churn, caplog.at_level(logging.WARNING):
+        for _ in range(200):
+            error = await api.error(FAILING_BESIDE_GOOD, key=key)
+            assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["path"] == ["countSets"]
+    assert churn == [], "pooled connections were dropped and opened again"
     assert engine.pool.checkedin() == checked_in and engine.pool.checkedout() == 0
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
@@ -239,3 +248,30 @@ async def test_a_failing_field_beside_a_good_one_returns_the_data_and_the_coded_
         "query($id: ID!) { assets(where: {id: $id}, first: 1, skip: 0) { skipped } }", {"id": asset.id}, key=key
     )
     assert state["assets"] == [{"skipped": False}]
+
+
+async def test_a_live_server_keeps_its_connections_and_logs_no_asgi_exception(live_gateway, seeder) -> None:
+    """The same over uvicorn, where the symptom was "Exception in ASGI application … cannot call
+    Transaction.rollback(): the underlying connection is closed"."""
+    _, key = await seeder.user(await seeder.organization())
+    headers = {"Authorization": f"X-API-Key: {key}"}
+    problems: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = problems.append
+    loggers = [logging.getLogger("uvicorn.error"), logging.getLogger("labelgate")]  # uvicorn's do not propagate
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        async with httpx.AsyncClient(base_url=live_gateway.url) as client:
+            await client.post("/graphql", json={"query": "{ viewer { createdAt } }"}, headers=headers)
+            with pool_churn(live_gateway.server.config.app.state.services.engine) as churn:
+                for _ in range(50):
+                    response = await client.post("/graphql", json={"query": FAILING_BESIDE_GOOD}, headers=headers)
+                    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    # Over HTTP the answer leaves before its session is closed, so the next request may need a
+    # second connection, once; a dropped one would be invalidated and reopened every time.
+    assert "invalidate" not in churn and churn.count("connect") <= 1, churn
+    assert [r.getMessage() for r in problems] == []
