@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -69,7 +69,10 @@ class GatewayGraphQL(GraphQL):
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return await read_graphql_request(request)
 
-    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Any):
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """200, or the status the answer's errors call for (503 + Retry-After: database unreachable)."""
         response = super().create_response(response_data, sub_response)
         status = status_of_answer(response_data.get("errors")) if isinstance(response_data, dict) else None
         if status is not None:
