@@ -12,16 +12,24 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 
 from gateway.auth import api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.deadline import RequestDeadlineMiddleware
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.http_errors import (
+    EXCEPTION_HANDLERS,
+    read_graphql_request,
+    rejection_for,
+    request_id_of,
+    status_of_answer,
+)
 from gateway.loaders import Loaders
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.rate_limit import RateLimiter, RateLimitMiddleware
@@ -34,10 +42,11 @@ log = logging.getLogger("labelgate")
 
 
 class GatewayGraphQL(GraphQL):
-    """Strawberry's ASGI app with our per-request context (session, viewer, loaders)."""
+    """Strawberry's ASGI app with our per-request context (session, viewer, loaders), reading
+    requests and refusing them as coded JSON errors (`gateway.http_errors`)."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql")
+        super().__init__(build_schema(suggestions=services.settings.graphql_suggestions), graphql_ide="graphiql")
         self.services = services
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:
@@ -47,7 +56,7 @@ class GatewayGraphQL(GraphQL):
             db=db,
             storage=self.services.storage,
             settings=self.services.settings,
-            request_id=request.scope.get("state", {}).get("request_id", "-"),
+            request_id=request_id_of(request.scope) or "-",
             auth=GatewayError("unset"),
         )
         request.scope.setdefault("state", {})["labelgate_context"] = ctx
@@ -55,14 +64,41 @@ class GatewayGraphQL(GraphQL):
             key = api_key_from_headers(request.headers)
             ctx.auth = await authenticate(db, key)
             self.services.rate_limiter.key_authenticated(key)
+        except ServiceUnavailable:
+            raise  # no database: nothing of the request can run, it is refused (503)
         except GatewayError as exc:
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
         return ctx
 
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        return await read_graphql_request(request)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """200, or the status the answer's errors call for (503 + Retry-After: database unreachable)."""
+        response = super().create_response(response_data, sub_response)
+        status = status_of_answer(response_data.get("errors")) if isinstance(response_data, dict) else None
+        if status is not None:
+            response.status_code = status[0]
+            response.headers.update(status[1])
+        return response
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            request = Request(scope=scope, receive=receive)
+            try:
+                response = await self.run(request)
+            except Exception as exc:
+                rejection = rejection_for(exc)
+                if rejection is None:
+                    raise
+                response = rejection.response(request_id_of(scope))
+            await response(scope, receive, send)
         finally:
             ctx = scope.get("state", {}).pop("labelgate_context", None)
             if ctx is not None:
@@ -129,6 +165,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(RequestDeadlineMiddleware, seconds=settings.request_timeout_seconds),
         ],
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.services = services

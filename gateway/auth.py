@@ -10,12 +10,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 
 from gateway.db.models import ApiKey, User
+from gateway.db.unavailable import database_unavailable, database_unavailable_error
 from gateway.errors import Unauthenticated
 
 KEY_PREFIX = "lg_"
@@ -62,10 +64,25 @@ def api_key_from_headers(headers: Headers) -> str | None:
 
 
 async def authenticate(db: AsyncSession, key: str | None) -> Viewer:
-    """The viewer behind `key`; `Unauthenticated` when it is missing, unknown, revoked or expired."""
+    """The viewer behind `key`; `Unauthenticated` when it is missing, unknown, revoked or expired,
+    `ServiceUnavailable` when the database cannot be reached to tell."""
     if not key:
         raise Unauthenticated("Missing API key: send the header 'Authorization: X-API-Key: <key>'.")
-    row = (
+    try:
+        row = await _key_row(db, key)
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise database_unavailable_error() from exc
+        raise
+    if row is None or row[2] or not row[7]:
+        raise Unauthenticated("Unknown or revoked API key.")
+    if row[1] <= datetime.now(UTC):
+        raise Unauthenticated("This API key has expired.")
+    return Viewer(user_id=row[3], email=row[4], organization_id=row[5], is_org_admin=row[6], api_key_id=row[0])
+
+
+async def _key_row(db: AsyncSession, key: str) -> Row[Any] | None:
+    return (
         await db.execute(
             select(
                 ApiKey.id,
@@ -81,8 +98,3 @@ async def authenticate(db: AsyncSession, key: str | None) -> Viewer:
             .where(ApiKey.key_hash == hash_api_key(key))
         )
     ).first()
-    if row is None or row[2] or not row[7]:
-        raise Unauthenticated("Unknown or revoked API key.")
-    if row[1] <= datetime.now(UTC):
-        raise Unauthenticated("This API key has expired.")
-    return Viewer(user_id=row[3], email=row[4], organization_id=row[5], is_org_admin=row[6], api_key_id=row[0])

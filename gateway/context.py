@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from gateway.auth import Viewer
+from gateway.db.unavailable import database_unavailable
 from gateway.errors import GatewayError
 from gateway.settings import Settings
 from gateway.storage import Storage
+
+log = logging.getLogger("labelgate")
 
 
 @dataclass
@@ -29,6 +33,7 @@ class RequestContext:
     # One AsyncSession cannot run two statements at once, but Strawberry resolves sibling
     # fields (and so DataLoader batches) concurrently: every statement takes this lock.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
 
     @property
     def viewer(self) -> Viewer:
@@ -39,6 +44,10 @@ class RequestContext:
 
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self.db_lock:
+            if self.closed:
+                # Work left behind by a finished request (a DataLoader batch nobody awaits any
+                # more) must not open a new transaction: its connection would never go back.
+                raise RuntimeError(f"request {self.request_id} has ended; its session is closed")
             return await self.db.execute(statement)
 
     async def scalars(self, statement: Executable) -> list[Any]:
@@ -48,4 +57,15 @@ class RequestContext:
         return (await self.execute(statement)).scalar_one()
 
     async def close(self) -> None:
-        await self.db.close()
+        """Closes the session once no statement is in flight (a DataLoader batch may outlive the
+        response). Never raises: the answer is already sent, and a connection that died with the
+        database has already been discarded by SQLAlchemy."""
+        async with self.db_lock:
+            self.closed = True
+            try:
+                await self.db.close()
+            except Exception as exc:
+                if database_unavailable(exc):
+                    log.info("request %s: its database connection was lost", self.request_id)
+                else:
+                    log.warning("request %s: closing its session failed", self.request_id, exc_info=exc)

@@ -9,22 +9,15 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import ErrorCode
-
-
-def _error_body(message: str, code: ErrorCode, request_id: str | None) -> bytes:
-    extensions: dict[str, Any] = {"code": code.value}
-    if request_id:
-        extensions["requestId"] = request_id
-    return json.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}).encode()
+from gateway.http_errors import error_document
 
 
 async def send_json_error(send: Send, status: int, message: str, code: ErrorCode, request_id: str | None) -> None:
-    body = _error_body(message, code, request_id)
+    body = json.dumps(error_document(message, code, request_id)).encode()
     await send(
         {
             "type": "http.response.start",

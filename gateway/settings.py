@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
+    graphql_suggestions: bool = Field(
+        default=False,
+        description="'Did you mean …?' hints in validation errors: they map the schema for whoever "
+        "probes it, so they are off unless turned on for development",
+    )
 
     request_timeout_seconds: float = Field(
         default=30.0,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.limits import QueryLimits
-from schema.extensions import ErrorCodes, GraphQLCore32Introspection
+from schema.extensions import GraphQLCore32Introspection, SchemaValidation, coded_errors
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -17,11 +18,31 @@ from schema.types.annotation import ANNOTATION_TYPES
 
 
 class GatewaySchema(strawberry.Schema):
+    """Every error of every answer carries `extensions.code`, whatever stage raised it (a syntax
+    error raised by ParserCache never reaches an extension's `on_operation`), and no error
+    suggests schema names unless `suggestions`."""
+
+    def __init__(self, *args: Any, suggestions: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = not suggestions
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = coded_errors(result.errors, kwargs.get("context_value"))
+        return result
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Logging happens in ErrorCodes (only unexpected errors, under the request id)."""
+        """Logging happens in `coded_error` (only unexpected errors, under the request id)."""
+
+    def _get_custom_context_kwargs(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Strawberry passes these to graphql-core's `execute`: variable values that do not coerce
+        # (unknown input fields, enum values) are reported without "Did you mean …?" either.
+        return {**super()._get_custom_context_kwargs(*args, **kwargs), "hide_suggestions": self.hide_suggestions}
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, suggestions: bool = False) -> strawberry.Schema:
+    """The schema; `suggestions` turns "Did you mean …?" hints on (LABELGATE_GRAPHQL_SUGGESTIONS)."""
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -29,14 +50,14 @@ def build_schema() -> strawberry.Schema:
         # Clients (the Kili SDK above all) send the same few documents again and again: parsing and
         # validating each once saves about a tenth of the CPU of a write. QueryLimits parses (with its
         # own cache) and refuses documents over a limit before validation; it must come after
-        # ValidationCache (see its docstring).
+        # SchemaValidation (its refusal replaces the validation errors: see its docstring).
         extensions=[
-            ErrorCodes,
             GraphQLCore32Introspection,
-            lambda: ValidationCache(maxsize=512),
+            lambda: SchemaValidation(suggestions=suggestions),
             QueryLimits,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        suggestions=suggestions,
     )
 
 

@@ -107,7 +107,7 @@ async def test_a_request_out_of_time_answers_timeout_and_its_statement_stops(set
         assert 1 <= elapsed < 2.5, elapsed
         assert response.status_code == 504
         body = response.json()
-        assert body["data"] is None
+        assert body.get("data") is None
         error = body["errors"][0]
         assert error["extensions"]["code"] == ErrorCode.TIMEOUT.value
         assert error["extensions"]["requestId"] == response.headers["x-request-id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from gateway.db.session import RequestSession
+
 APPLICATION_NAME = "labelgate"
 
 
@@ -28,4 +30,5 @@ def make_engine(
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: rows stay readable after commit (no lazy refresh on an async session).
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # RequestSession: a cancelled caller never cuts a statement short (that would lose the connection).
+    return async_sessionmaker(engine, class_=RequestSession, expire_on_commit=False)

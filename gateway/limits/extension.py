@@ -57,7 +57,7 @@ class QueryLimits(SchemaExtension):
     5. a cost estimate over `max_cost` (`max_anonymous_cost` without a valid key): QUERY_TOO_COMPLEX.
 
     It also parses the document (with a cache, as Strawberry's ParserCache did). Register it after
-    ValidationCache: its `on_validate` must run after that one's (which sets the validation errors)."""
+    SchemaValidation: its `on_validate` must run after that one's (which sets the validation errors)."""
 
     def __init__(self, *, execution_context: ExecutionContext | None = None) -> None:
         super().__init__(execution_context=execution_context)
