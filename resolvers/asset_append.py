@@ -30,7 +30,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
-from resolvers.roles import Role, require_role
+from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
 from schema.inputs.where import ProjectWhere
@@ -221,7 +221,7 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
     write more rows that commit or roll back with the assets)."""
     count = _length(data)
     project = await target_project(ctx, where)
-    await require_role(ctx, [project.id], Role.TEAM_MANAGER, APPEND)
+    await require_role(ctx, [project.id], minimum_role("appendManyAssets"), APPEND)
     await require_writable(ctx, [project.id])
     if count == 0:
         return []
