@@ -11,7 +11,6 @@ skipped, one more statement names the clashes and the transaction is rolled back
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
+from resolvers.filters.values import load_json
 from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
@@ -116,7 +116,7 @@ def _length(data: AppendManyAssetsData) -> int:
 
 def parse_metadata(value: str, item: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except ValueError as exc:
         raise BadUserInput(f"{item}: jsonMetadata must be a JSON-encoded object string: {exc}.") from None
     if not isinstance(parsed, dict):

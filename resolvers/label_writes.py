@@ -32,7 +32,6 @@ labels: lock, roles, [authors], archive check, [overwrite delete], one INSERT, [
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +46,7 @@ from gateway.errors import BadUserInput, Forbidden, NotFound
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import compile_asset_where
+from resolvers.filters.values import load_json
 from resolvers.roles import LABEL_ON_BEHALF, REVIEW_LABELS, minimum_role, roles_in
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyLabelsData, AppendToLabelsData
@@ -155,10 +155,6 @@ def _parse(
     )
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -172,7 +168,7 @@ def _has_nul(value: Any) -> bool:
 def _json_object(text: str, where: str) -> dict:
     """A JSON object string that PostgreSQL's jsonb accepts (no NaN/Infinity, no NUL characters)."""
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = load_json(text)
     except (TypeError, ValueError) as exc:
         raise BadUserInput(f"{where}: jsonResponse must be a JSON-encoded object string: {exc}.") from None
     if not isinstance(parsed, dict):

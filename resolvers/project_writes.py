@@ -8,7 +8,6 @@ left" and leave none.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -16,6 +15,7 @@ from sqlalchemy import delete, func, or_, select
 from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.filters.values import load_json
 from resolvers.roles import GRANT_ADMIN, Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
@@ -29,7 +29,7 @@ def parse_json_interface(value: str | None) -> Any:
     if value is None:
         return None
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except ValueError as exc:
         raise BadUserInput(f"jsonInterface must be a JSON-encoded object string: {exc}") from None
     if parsed is not None and not isinstance(parsed, dict):

@@ -96,3 +96,27 @@ async def test_crafted_cursors_are_bad_input(api, seeder, key) -> None:
         document = f'{{ {connection}(where: {{}}, first: 2, after: "{_cursor(key)}") {{ nodes {{ id }} }} }}'
         error = await api.error(document, key=api_key)
         assert error["extensions"]["code"] == "BAD_USER_INPUT" and "Malformed cursor" in error["message"]
+
+
+@pytest.mark.parametrize("number", ["1e999", "NaN", "-Infinity"])
+async def test_json_strings_with_numbers_jsonb_cannot_store_are_bad_input(api, seeder, number) -> None:
+    """Python reads these (1e999 as infinity); PostgreSQL's jsonb refused them: INTERNAL, now BAD_USER_INPUT."""
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    project = await seeder.project(org)
+    asset = await seeder.asset(project)
+    text = json.dumps(f'{{"x": {number}}}')
+    documents = [
+        f'mutation {{ createProject(data: {{title: "t", jsonInterface: {text}}}) {{ id }} }}',
+        f'mutation {{ updateProject(id: "{project.id}", data: {{jsonInterface: {text}}}) {{ id }} }}',
+        f'mutation {{ appendManyAssets(data: {{contentArray: ["https://example.com/x.jpg"], externalIDArray: ["x"], '
+        f'jsonMetadataArray: [{text}]}}, where: {{id: "{project.id}"}}) {{ id }} }}',
+        f'mutation {{ updatePropertiesInAssets(where: [{{id: "{asset.id}"}}], data: [{{jsonMetadata: {text}}}]) '
+        "{ id } }",
+        f'mutation {{ appendManyLabels(data: {{labelType: DEFAULT, labelsData: [{{assetID: "{asset.id}", '
+        f'jsonResponse: {text}}}]}}, where: {{idIn: ["{asset.id}"]}}) {{ id }} }}',
+    ]
+    for document in documents:
+        error = await api.error(document, key=key)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", (document, error)
+    assert await api.data("{ n: countAssets(where: {}) }", key=key) == {"n": 1}

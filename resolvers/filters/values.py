@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -45,10 +46,27 @@ def upper_bound(value: str, field: str) -> tuple[datetime, bool]:
     return instant + timedelta(days=1), True
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} does not fit a double-precision number")
+    return number
+
+
+def load_json(text: str) -> Any:
+    """`json.loads` for what PostgreSQL's jsonb stores: NaN, Infinity and numbers beyond a double (1e999,
+    which Python reads as infinity) are a ValueError here instead of an error of the database."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+
+
 def parse_json_object(value: str, field: str) -> dict[str, Any]:
     """A JSON-encoded object string, as Kili sends `json*` values."""
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except (TypeError, ValueError) as exc:
         raise BadUserInput(f"{field} must be a JSON-encoded object string: {exc}") from None
     if not isinstance(parsed, dict):
