@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from gateway.db import models
 from resolvers.roles import GRANT_ADMIN, LABEL_ON_BEHALF, MUTATION_ROLES, RAISE_ISSUE, REVIEW_LABELS, Role
 from schema.build import build_schema
 from tests.factories import Seeder
@@ -50,8 +51,6 @@ class World:
 
 
 async def _world(seeder: Seeder) -> World:
-    from gateway.db import models
-
     org = await seeder.organization()
     users, keys = {}, {}
     for name in [*(r.name for r in ROLES), "OUTSIDER"]:
