@@ -11,7 +11,6 @@ skipped, one more statement names the clashes and the transaction is rolled back
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +29,8 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
-from resolvers.roles import Role, require_role
+from resolvers.filters.values import load_json
+from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
 from schema.inputs.where import ProjectWhere
@@ -116,7 +116,7 @@ def _length(data: AppendManyAssetsData) -> int:
 
 def parse_metadata(value: str, item: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except ValueError as exc:
         raise BadUserInput(f"{item}: jsonMetadata must be a JSON-encoded object string: {exc}.") from None
     if not isinstance(parsed, dict):
@@ -221,7 +221,7 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
     write more rows that commit or roll back with the assets)."""
     count = _length(data)
     project = await target_project(ctx, where)
-    await require_role(ctx, [project.id], Role.TEAM_MANAGER, APPEND)
+    await require_role(ctx, [project.id], minimum_role("appendManyAssets"), APPEND)
     await require_writable(ctx, [project.id])
     if count == 0:
         return []

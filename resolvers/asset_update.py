@@ -28,7 +28,7 @@ from resolvers.asset_append import parse_metadata, quoted
 from resolvers.assignees import Assignable, assignable_users, resolve_assignees
 from resolvers.content import ContentRequest, StoredContent, resolve_contents
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where
-from resolvers.roles import Role, require_role
+from resolvers.roles import minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AssetData
 from schema.inputs.where import AssetWhere
@@ -248,7 +248,7 @@ async def update_properties_in_assets(
         matched = await _match(ctx, wheres)
         targets = {t.id: t for ts in matched for t in ts}
         project_ids = sorted({t.project_id for t in targets.values()})
-        await require_role(ctx, project_ids, Role.TEAM_MANAGER, UPDATE)
+        await require_role(ctx, project_ids, minimum_role("updatePropertiesInAssets"), UPDATE)
         await require_writable(ctx, project_ids)
         for index, (data, ts) in enumerate(zip(datas, matched, strict=True)):
             _validate(index, data, ts)

@@ -36,7 +36,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import compile_asset_where
 from resolvers.filters.issue_where import compile_issue_where
-from resolvers.roles import Role, require_role, roles_in
+from resolvers.roles import RAISE_ISSUE, minimum_role, require_role, roles_in
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
 from schema.inputs.data import IssueData, IssueToCreate
@@ -44,8 +44,8 @@ from schema.inputs.where import AssetWhere, IssueWhere
 
 MAX_ISSUES_PER_CALL = 1000
 # Role needed to create an issue of each type.
-ROLE_TO_CREATE = {"ISSUE": Role.REVIEWER, "QUESTION": Role.LABELER}
-ROLE_TO_UPDATE = Role.REVIEWER
+ROLE_TO_CREATE = {"ISSUE": RAISE_ISSUE, "QUESTION": minimum_role("createIssues")}
+ROLE_TO_UPDATE = minimum_role("updatePropertiesInIssue")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ labels: lock, roles, [authors], archive check, [overwrite delete], one INSERT, [
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,7 +46,8 @@ from gateway.errors import BadUserInput, Forbidden, NotFound
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import compile_asset_where
-from resolvers.roles import Role, roles_in
+from resolvers.filters.values import load_json
+from resolvers.roles import LABEL_ON_BEHALF, REVIEW_LABELS, minimum_role, roles_in
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyLabelsData, AppendToLabelsData
 from schema.inputs.where import AssetWhere
@@ -155,10 +155,6 @@ def _parse(
     )
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -172,7 +168,7 @@ def _has_nul(value: Any) -> bool:
 def _json_object(text: str, where: str) -> dict:
     """A JSON object string that PostgreSQL's jsonb accepts (no NaN/Infinity, no NUL characters)."""
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = load_json(text)
     except (TypeError, ValueError) as exc:
         raise BadUserInput(f"{where}: jsonResponse must be a JSON-encoded object string: {exc}.") from None
     if not isinstance(parsed, dict):
@@ -239,7 +235,7 @@ async def _check_roles(
     ctx: RequestContext, targets: dict[str, _Target], items: Sequence[NewLabel], authors: list[str], label_type: str
 ) -> None:
     roles = await roles_in(ctx, {t.project_id for t in targets.values()})
-    needed = Role.REVIEWER if label_type == "REVIEW" else Role.LABELER
+    needed = REVIEW_LABELS if label_type == "REVIEW" else minimum_role("appendManyLabels")
     for item, author in zip(items, authors, strict=True):
         project_id = targets[item.asset_id].project_id
         role = roles.get(project_id)
@@ -248,10 +244,10 @@ async def _check_roles(
                 f"{item.where}: you may not append {label_type} labels in project '{project_id}': your role is "
                 f"{role.name if role else 'none'}, it takes {needed.name} or above."
             )
-        if author != ctx.viewer.user_id and role < Role.TEAM_MANAGER:
+        if author != ctx.viewer.user_id and role < LABEL_ON_BEHALF:
             raise Forbidden(
                 f"{item.where}: you may not label on behalf of user '{author}' in project '{project_id}': your "
-                f"role is {role.name}, it takes TEAM_MANAGER or above."
+                f"role is {role.name}, it takes {LABEL_ON_BEHALF.name} or above."
             )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, tuple_
@@ -23,11 +23,17 @@ def encode_cursor(created_at: datetime, row_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The sort key a cursor holds. Anything encode_cursor cannot have made (a naive or unstorable time,
+    an id that is not a string or holds NUL) is BAD_USER_INPUT: cursors are opaque, not a query language."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, row_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), str(row_id)
-    except (ValueError, TypeError):
+        instant = datetime.fromisoformat(created_at)
+        if instant.tzinfo is None or not isinstance(row_id, str) or "\x00" in row_id:
+            raise ValueError("not a cursor of ours")
+        instant.astimezone(UTC)  # a time of year 0 or 10000 fails here instead of in PostgreSQL
+        return instant, row_id
+    except (ValueError, TypeError, OverflowError):
         raise BadUserInput(f"Malformed cursor '{cursor}': pass a pageInfo.endCursor you received.") from None
 
 

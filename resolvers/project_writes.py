@@ -1,13 +1,13 @@
 """Creating and changing projects and their members.
 
 Every change to an existing project runs in one transaction that first locks the project row
-(FOR UPDATE), then checks the viewer is its ADMIN: changes to one project are serialized, so two
-concurrent demotions cannot both see "another ADMIN is left" and leave none.
+(FOR UPDATE), then checks the viewer manages it (the role resolvers.roles.MUTATION_ROLES gives):
+changes to one project are serialized, so two concurrent demotions cannot both see "another ADMIN is
+left" and leave none.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, or_, select
 from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from resolvers.roles import Role, require_role
+from resolvers.filters.values import load_json
+from resolvers.roles import GRANT_ADMIN, Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
 from schema.inputs.data import CreateProjectData, ProjectMemberData, UpdateProjectData
@@ -28,7 +29,7 @@ def parse_json_interface(value: str | None) -> Any:
     if value is None:
         return None
     try:
-        parsed = json.loads(value)
+        parsed = load_json(value)
     except ValueError as exc:
         raise BadUserInput(f"jsonInterface must be a JSON-encoded object string: {exc}") from None
     if parsed is not None and not isinstance(parsed, dict):
@@ -81,9 +82,10 @@ def _project_changes(data: UpdateProjectData) -> dict[str, Any]:
     return changes
 
 
-async def _lock_managed_project(ctx: RequestContext, project_id: str) -> tuple[Project, Role]:
+async def _lock_managed_project(ctx: RequestContext, project_id: str, mutation: str) -> tuple[Project, Role]:
     """The project, locked until the transaction ends, and the viewer's role, once the viewer is known
-    to manage it (TEAM_MANAGER or ADMIN). NOT_FOUND when the viewer may not see it, FORBIDDEN below."""
+    to hold the role `mutation` needs (TEAM_MANAGER). NOT_FOUND when the viewer may not see it,
+    FORBIDDEN below."""
     locked = await ctx.scalars(
         select(Project)
         .where(Project.id == project_id, project_visible(Project.id, ctx.viewer))
@@ -92,25 +94,27 @@ async def _lock_managed_project(ctx: RequestContext, project_id: str) -> tuple[P
     )
     if not locked:
         raise NotFound(f"No project with id '{project_id}'.")
-    roles = await require_role(ctx, [project_id], Role.TEAM_MANAGER, MANAGE)
+    roles = await require_role(ctx, [project_id], minimum_role(mutation), MANAGE)
     return locked[0], roles[project_id]
 
 
 def _require_admin_for_admins(role: Role, project_id: str, *roles_touched: str) -> None:
     """Only an ADMIN may grant the ADMIN role, or change or remove an ADMIN member: a TEAM_MANAGER
     manages the project but cannot raise anybody (themselves included) above their own role."""
-    if role < Role.ADMIN and Role.ADMIN.name in roles_touched:
+    if role < GRANT_ADMIN and Role.ADMIN.name in roles_touched:
         raise Forbidden(
             f"You may not grant, change or remove the ADMIN role in project '{project_id}': your role is "
-            f"{role.name}, it takes ADMIN."
+            f"{role.name}, it takes {GRANT_ADMIN.name}."
         )
 
 
-async def update_project(ctx: RequestContext, project_id: str, data: UpdateProjectData) -> Project:
+async def update_project(
+    ctx: RequestContext, project_id: str, data: UpdateProjectData, mutation: str = "updateProject"
+) -> Project:
     """Writes the fields given; `updated_at` moves only when a value actually changes."""
     changes = _project_changes(data)
     async with write_transaction(ctx):
-        project, _ = await _lock_managed_project(ctx, project_id)
+        project, _ = await _lock_managed_project(ctx, project_id, mutation)
         changed = {column: value for column, value in changes.items() if getattr(project, column) != value}
         if changed:
             async with ctx.db_lock:
@@ -123,7 +127,8 @@ async def update_project(ctx: RequestContext, project_id: str, data: UpdateProje
 
 async def set_archived(ctx: RequestContext, project_id: str, archived: bool) -> Project:
     """Archives or restores a project (idempotent). See resolvers.archive for what archiving locks."""
-    return await update_project(ctx, project_id, UpdateProjectData(archived=archived))
+    mutation = "archiveProject" if archived else "unarchiveProject"
+    return await update_project(ctx, project_id, UpdateProjectData(archived=archived), mutation)
 
 
 async def _org_user(ctx: RequestContext, project: Project, user: str) -> User:
@@ -179,7 +184,7 @@ async def _keep_an_admin(ctx: RequestContext, member: ProjectMember, user: str, 
 async def add_member(ctx: RequestContext, data: ProjectMemberData) -> ProjectMember:
     """Adds a user of the project's organization with a role; CONFLICT when already a member."""
     async with write_transaction(ctx):
-        project, role = await _lock_managed_project(ctx, data.project_id)
+        project, role = await _lock_managed_project(ctx, data.project_id, "addProjectMember")
         _require_admin_for_admins(role, project.id, data.role.value)
         user = await _org_user(ctx, project, data.user)
         existing = await ctx.scalars(
@@ -200,7 +205,7 @@ async def add_member(ctx: RequestContext, data: ProjectMemberData) -> ProjectMem
 async def update_member_role(ctx: RequestContext, data: ProjectMemberData) -> ProjectMember:
     """Changes a member's role; demoting the last ADMIN member is a CONFLICT."""
     async with write_transaction(ctx):
-        project, role = await _lock_managed_project(ctx, data.project_id)
+        project, role = await _lock_managed_project(ctx, data.project_id, "updateProjectMemberRole")
         member = await _membership(ctx, project, data.user)
         _require_admin_for_admins(role, project.id, data.role.value, member.role)
         if member.role != data.role.value:
@@ -218,7 +223,7 @@ async def remove_member(ctx: RequestContext, project_id: str, user: str) -> Proj
     Assignees are members: the user is also unassigned (`toBeLabeledBy`) from the project's assets.
     Their labels stay."""
     async with write_transaction(ctx):
-        project, role = await _lock_managed_project(ctx, project_id)
+        project, role = await _lock_managed_project(ctx, project_id, "removeProjectMember")
         member = await _membership(ctx, project, user)
         _require_admin_for_admins(role, project.id, member.role)
         await _keep_an_admin(ctx, member, user, "remove")

@@ -49,7 +49,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import any_id, values_table
 from resolvers.assignees import assignable_users, resolve_assignees
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions
-from resolvers.roles import Role, require_role
+from resolvers.roles import minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.workflow import LockedAsset, Outcome, lock_assets, lock_matched_assets, unmatched_named_assets
 from schema.inputs.where import AssetWhere
@@ -72,7 +72,7 @@ async def assign_assets(ctx: RequestContext, where: AssetWhere, user_ids: Sequen
     async with write_transaction(ctx):
         assets = await lock_matched_assets(ctx, where)
         projects = sorted({a.project_id for a in assets})
-        await require_role(ctx, projects, Role.TEAM_MANAGER, "assign assets")
+        await require_role(ctx, projects, minimum_role("assignAssets"), "assign assets")
         # Membership is read under the project locks taken here, so a member removed concurrently
         # (removeProjectMember locks the project row) is either seen as gone or removed afterwards.
         await require_writable(ctx, projects)
@@ -157,7 +157,7 @@ async def set_assets_priority(ctx: RequestContext, where: AssetWhere, priority: 
     async with write_transaction(ctx):
         assets = await lock_matched_assets(ctx, where)
         projects = sorted({a.project_id for a in assets})
-        await require_role(ctx, projects, Role.TEAM_MANAGER, "set the priority of assets")
+        await require_role(ctx, projects, minimum_role("setAssetsPriority"), "set the priority of assets")
         await require_writable(ctx, projects)
         waiting = [a.id for a in assets if a.status in WAITING_FOR_WORK]
         prioritized: set[str] = set()
@@ -200,7 +200,7 @@ async def skip_asset(ctx: RequestContext, where: AssetWhere, reason: str) -> Ass
         if len(found) > 1:
             raise BadUserInput("skipAsset skips one asset, but `where` matches several: name it by id.")
         asset = found[0]
-        await require_role(ctx, [asset.project_id], Role.LABELER, "skip assets")
+        await require_role(ctx, [asset.project_id], minimum_role("skipAsset"), "skip assets")
         await require_writable(ctx, [asset.project_id])
         rows = await ctx.scalars(
             update(Asset)
@@ -222,7 +222,7 @@ async def unskip_asset(ctx: RequestContext, project_id: str, asset_id: str) -> s
     An asset that is not skipped is left as it is. NOT_FOUND for a project the viewer may not see or
     an asset it does not hold."""
     async with write_transaction(ctx):
-        await require_role(ctx, [project_id], Role.LABELER, "unskip assets")
+        await require_role(ctx, [project_id], minimum_role("unskipAsset"), "unskip assets")
         if not await lock_assets(ctx, and_(Asset.id == asset_id, Asset.project_id == project_id), limit=1):
             raise NotFound(f"No asset with id '{asset_id}' in project '{project_id}'.")
         await require_writable(ctx, [project_id])
@@ -243,7 +243,7 @@ async def set_asset_consensus(
     the project visible, TEAM_MANAGER), BAD_USER_INPUT pointing to `updatePropertiesInAssets`."""
     if asset_id is None and external_id is None:
         raise BadUserInput("Name the asset: give assetId or externalId.")
-    await require_role(ctx, [project_id], Role.TEAM_MANAGER, "change the consensus of assets")
+    await require_role(ctx, [project_id], minimum_role("setAssetConsensus"), "change the consensus of assets")
     raise BadUserInput(
         f"Project '{project_id}' runs the V1 workflow, where setAssetConsensus does not apply (it serves "
         "multi-step workflows). Set `isUsedForConsensus` with `updatePropertiesInAssets` instead "

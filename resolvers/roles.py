@@ -9,11 +9,15 @@ LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below all
   on behalf of others, and manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
+
+`MUTATION_ROLES` is the one place that says which role each mutation needs: the resolvers' checks read
+it, and every mutation's description in the SDL ends with the sentence `described` builds from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import IntEnum
 
 from sqlalchemy import select
@@ -28,6 +32,97 @@ class Role(IntEnum):
     REVIEWER = 2
     TEAM_MANAGER = 3
     ADMIN = 4
+
+
+# Rules above a mutation's minimum role, named so that resolvers and descriptions share them.
+REVIEW_LABELS = Role.REVIEWER  # appending REVIEW labels
+LABEL_ON_BEHALF = Role.TEAM_MANAGER  # appending labels whose author is another member
+RAISE_ISSUE = Role.REVIEWER  # creating an issue of type ISSUE (a QUESTION takes the minimum, LABELER)
+GRANT_ADMIN = Role.ADMIN  # granting the ADMIN role, or changing or removing an ADMIN member
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a mutation takes: `role` (or above) held `where`; `role` None: no project role at all."""
+
+    role: Role | None
+    where: str
+    why: str
+    also: str = ""
+
+    def sentence(self) -> str:
+        if self.role is None:
+            return f"Needs no project role: {self.where}."
+        also = f" ({self.also})" if self.also else ""
+        return f"Needs {self.role.name} or above {self.where}{also}."
+
+
+_MANAGE = "team managers run the project day to day; only ADMIN may hand out ADMIN"
+_MEMBERS_BELOW_ADMIN = f"{GRANT_ADMIN.name} to grant the ADMIN role, or to change or remove an ADMIN member"
+_LABELS_ALSO = f"{REVIEW_LABELS.name} for REVIEW labels, {LABEL_ON_BEHALF.name} to label on behalf of another member"
+
+MUTATION_ROLES: dict[str, Needs] = {
+    "createProject": Needs(
+        None,
+        "any user may create a project in their organization",
+        "a new project holds nobody else's data; its creator becomes its ADMIN",
+    ),
+    "updateProject": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE),
+    "archiveProject": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE),
+    "unarchiveProject": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE),
+    "addProjectMember": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE, _MEMBERS_BELOW_ADMIN),
+    "updateProjectMemberRole": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE, _MEMBERS_BELOW_ADMIN),
+    "removeProjectMember": Needs(Role.TEAM_MANAGER, "in the project", _MANAGE, _MEMBERS_BELOW_ADMIN),
+    "appendManyAssets": Needs(Role.TEAM_MANAGER, "in the project", "the data set is the manager's to shape"),
+    "appendManyAssetsAsynchronously": Needs(Role.TEAM_MANAGER, "in the project", "the same import as appendManyAssets"),
+    "updatePropertiesInAssets": Needs(
+        Role.TEAM_MANAGER, "in every project touched", "the data set is the manager's to shape"
+    ),
+    "deleteAssets": Needs(
+        Role.TEAM_MANAGER, "in every matched asset's project", "deleting takes the labels with the assets"
+    ),
+    "addAssetsToReview": Needs(
+        Role.REVIEWER, "in every matched asset's project", "review is the reviewers' queue to fill and empty"
+    ),
+    "sendAssetsBackToQueue": Needs(
+        Role.REVIEWER, "in every matched asset's project", "review is the reviewers' queue to fill and empty"
+    ),
+    "assignAssets": Needs(Role.TEAM_MANAGER, "in every matched asset's project", "managers decide who labels what"),
+    "setAssetsPriority": Needs(
+        Role.TEAM_MANAGER, "in every matched asset's project", "managers decide what is labeled first"
+    ),
+    "skipAsset": Needs(Role.LABELER, "in the asset's project", "labelers skip what they cannot label"),
+    "unskipAsset": Needs(Role.LABELER, "in the project", "what a labeler may skip, they may put back"),
+    "setAssetConsensus": Needs(
+        Role.TEAM_MANAGER, "in the project", "which assets several labelers label is the manager's call"
+    ),
+    "appendManyLabels": Needs(
+        Role.LABELER, "in each asset's project", "labeling is what labelers do; reviewing is above it", _LABELS_ALSO
+    ),
+    "appendToLabels": Needs(
+        Role.LABELER, "in the asset's project", "labeling is what labelers do; reviewing is above it", _LABELS_ALSO
+    ),
+    "createIssues": Needs(
+        Role.LABELER,
+        "in each asset's project",
+        "labelers ask questions, reviewers raise issues",
+        f"{RAISE_ISSUE.name} for an ISSUE; LABELER is enough for a QUESTION",
+    ),
+    "updatePropertiesInIssue": Needs(Role.REVIEWER, "in the issue's project", "settling remarks is part of review"),
+}
+
+
+def minimum_role(mutation: str) -> Role:
+    """The role (or above) `mutation` needs in the projects it touches, from MUTATION_ROLES."""
+    role = MUTATION_ROLES[mutation].role
+    if role is None:
+        raise ValueError(f"{mutation} needs no project role.")
+    return role
+
+
+def described(mutation: str, text: str) -> str:
+    """A mutation's description: `text`, then the sentence saying the role it needs (MUTATION_ROLES)."""
+    return f"{text} {MUTATION_ROLES[mutation].sentence()}"
 
 
 async def roles_in(ctx: RequestContext, project_ids: Iterable[str]) -> dict[str, Role]:

@@ -73,7 +73,7 @@ from gateway.storage_outbox import queue_removals, remove_queued
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions, in_projects
-from resolvers.roles import Role, require_role
+from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere
@@ -141,12 +141,21 @@ async def lock_assets(ctx: RequestContext, condition: ColumnElement[bool], *, li
 
 async def add_assets_to_review(ctx: RequestContext, where: AssetWhere) -> Outcome:
     """LABELED and REVIEWED assets go TO_REVIEW; the viewer must be REVIEWER in every matched project."""
-    return await _transition(ctx, where, TO_REVIEW_FROM, "TO_REVIEW", Role.REVIEWER, "add assets to review")
+    return await _transition(
+        ctx, where, TO_REVIEW_FROM, "TO_REVIEW", minimum_role("addAssetsToReview"), "add assets to review"
+    )
 
 
 async def send_assets_back_to_queue(ctx: RequestContext, where: AssetWhere) -> Outcome:
     """LABELED, TO_REVIEW and REVIEWED assets go back to ONGOING; REVIEWER in every matched project."""
-    return await _transition(ctx, where, BACK_TO_QUEUE_FROM, "ONGOING", Role.REVIEWER, "send assets back to the queue")
+    return await _transition(
+        ctx,
+        where,
+        BACK_TO_QUEUE_FROM,
+        "ONGOING",
+        minimum_role("sendAssetsBackToQueue"),
+        "send assets back to the queue",
+    )
 
 
 async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
@@ -159,7 +168,7 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     async with write_transaction(ctx) as tx:
         assets = await lock_matched_assets(ctx, where)
         projects = {a.project_id for a in assets}
-        await require_role(ctx, projects, Role.TEAM_MANAGER, "delete assets")
+        await require_role(ctx, projects, minimum_role("deleteAssets"), "delete assets")
         await require_writable(ctx, projects)
         if assets:
             await ctx.execute(

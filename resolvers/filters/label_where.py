@@ -93,5 +93,8 @@ def _created_at(value: str | None) -> ColumnElement[bool] | None:
     if value is None:
         return None
     start, day_only = parse_time(value, "createdAt")
-    end = start + (timedelta(days=1) if day_only else timedelta(milliseconds=1))
+    try:
+        end = start + (timedelta(days=1) if day_only else timedelta(milliseconds=1))
+    except OverflowError:  # the last day (or millisecond) a datetime holds: nothing comes after it
+        return Label.created_at >= start
     return and_(Label.created_at >= start, Label.created_at < end)

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import asset_append, asset_update, notifications
+from resolvers.roles import described
 from schema.inputs.data import AppendManyAssetsAsynchronouslyData, AppendManyAssetsData, AssetData
 from schema.inputs.where import AssetWhere, ProjectWhere
 from schema.types.asset import Asset
@@ -16,10 +17,11 @@ from schema.types.notification import Notification
 @strawberry.type
 class AssetMutations:
     @strawberry.mutation(
-        description=(
-            "Appends assets to one project (TEAM_MANAGER or above), all or nothing: a bad item (malformed "
-            "JSON, an external id already in the project or repeated in the call, a missing uploaded object) "
-            "fails the whole call, naming the item. Returns the new assets in input order."
+        description=described(
+            "appendManyAssets",
+            "Appends assets to one project, all or nothing: a bad item (malformed JSON, an external id already "
+            "in the project or repeated in the call, a missing uploaded object) fails the whole call, naming the "
+            "item. Returns the new assets in input order.",
         )
     )
     async def append_many_assets(
@@ -32,12 +34,13 @@ class AssetMutations:
         return [Asset.from_row(r) for r in rows]
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "appendManyAssetsAsynchronously",
             "Kili's import of big images (30 MB or more, over 10000 px), TIFF/JP2/NITF files and videos. "
             "labelgate processes these imports synchronously, with the same checks as appendManyAssets (all or "
-            "nothing, TEAM_MANAGER or above; multiLayerContentArray is not supported): when it returns, the "
-            "assets are in, and the notification it returns (the viewer's) is already SUCCESS. A bad item "
-            "fails the call and writes neither assets nor a notification."
+            "nothing; multiLayerContentArray is not supported): when it returns, the assets are in, and the "
+            "notification it returns (the viewer's) is already SUCCESS. A bad item fails the call and writes "
+            "neither assets nor a notification.",
         )
     )
     async def append_many_assets_asynchronously(
@@ -52,10 +55,11 @@ class AssetMutations:
         return Notification.from_row(row)
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "updatePropertiesInAssets",
             "Changes asset properties, pair by pair (where[i] gets data[i]), in one transaction: only the "
-            "fields given are written, and never the status. TEAM_MANAGER or above in every project touched. "
-            "Returns the updated assets, each once, in input order."
+            "fields given are written, and never the status. Returns the updated assets, each once, in input "
+            "order.",
         )
     )
     async def update_properties_in_assets(

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import issue_writes
+from resolvers.roles import described
 from schema.inputs.data import IssueData, IssueToCreate
 from schema.inputs.where import AssetWhere, IssueWhere
 from schema.types.issue import Issue
@@ -15,10 +16,10 @@ from schema.types.issue import Issue
 @strawberry.type
 class IssueMutations:
     @strawberry.mutation(
-        description=(
+        description=described(
+            "createIssues",
             "Creates issues, in one transaction, and returns them in input order (status OPEN, author the viewer). "
-            "Each names a label (the issue is on its asset) or an asset. Needs REVIEWER in the asset's project for "
-            "an ISSUE, LABELER for a QUESTION; an archived project is LOCKED."
+            "Each names a label (the issue is on its asset) or an asset; an archived project is LOCKED.",
         )
     )
     async def create_issues(
@@ -36,9 +37,10 @@ class IssueMutations:
         return [Issue.from_row(r) for r in await issue_writes.create_issues(info.context, issues, where)]
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "updatePropertiesInIssue",
             "Changes the status of the one issue `where.id` names (OPEN, SOLVED, CANCELLED; any status may follow "
-            "any other). Needs REVIEWER in its project; an archived project is LOCKED."
+            "any other); an archived project is LOCKED.",
         )
     )
     async def update_properties_in_issue(

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import label_writes
+from resolvers.roles import described
 from schema.inputs.data import AppendManyLabelsData, AppendToLabelsData
 from schema.inputs.where import AssetWhere
 from schema.types.label import Label
@@ -15,11 +16,10 @@ from schema.types.label import Label
 @strawberry.type
 class LabelMutations:
     @strawberry.mutation(
-        description=(
+        description=described(
+            "appendManyLabels",
             "Appends labels of one type, in one transaction, and returns them in input order. A DEFAULT label "
-            "makes its asset LABELED, a REVIEW label REVIEWED, an AUTOSAVE label moves a TODO asset to ONGOING. "
-            "Needs LABELER (REVIEWER for REVIEW labels) in each asset's project, TEAM_MANAGER to label on behalf "
-            "of another member."
+            "makes its asset LABELED, a REVIEW label REVIEWED, an AUTOSAVE label moves a TODO asset to ONGOING.",
         )
     )
     async def append_many_labels(
@@ -35,7 +35,10 @@ class LabelMutations:
         return [Label.from_row(r) for r in rows]
 
     @strawberry.mutation(
-        description="Appends one label to the one asset `where` matches (Kili's older form of appendManyLabels)."
+        description=described(
+            "appendToLabels",
+            "Appends one label to the one asset `where` matches (Kili's older form of appendManyLabels).",
+        )
     )
     async def append_to_labels(
         self,

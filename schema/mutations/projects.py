@@ -8,6 +8,7 @@ import strawberry
 
 from gateway.db import models
 from resolvers import project_writes
+from resolvers.roles import described
 from schema.enums import ProjectRole
 from schema.inputs.data import CreateProjectData, ProjectMemberData, UpdateProjectData
 from schema.types.project import Project, ProjectUser
@@ -21,7 +22,11 @@ def _project_user(row: models.ProjectMember) -> ProjectUser:
 
 @strawberry.type
 class ProjectMutations:
-    @strawberry.mutation(description="Creates a project in the viewer's organization; the viewer becomes its ADMIN.")
+    @strawberry.mutation(
+        description=described(
+            "createProject", "Creates a project in the viewer's organization; the viewer becomes its ADMIN."
+        )
+    )
     async def create_project(
         self,
         info: strawberry.Info,
@@ -30,10 +35,7 @@ class ProjectMutations:
         return Project.from_row(await project_writes.create_project(info.context, data))
 
     @strawberry.mutation(
-        description=(
-            "Changes a project's settings: only the fields given are written. Takes the project's ADMIN role "
-            "(organization admins hold it on every project of their organization)."
-        )
+        description=described("updateProject", "Changes a project's settings: only the fields given are written.")
     )
     async def update_project(
         self,
@@ -44,22 +46,29 @@ class ProjectMutations:
         return Project.from_row(await project_writes.update_project(info.context, id, data))
 
     @strawberry.mutation(
-        description=(
-            "Archives a project (ADMIN): its assets and labels become read-only (mutations on them are LOCKED) "
-            "until it is unarchived. Archiving an archived project changes nothing."
+        description=described(
+            "archiveProject",
+            "Archives a project: its assets and labels become read-only (mutations on them are LOCKED) until it "
+            "is unarchived; its settings and members stay manageable. Archiving an archived project changes "
+            "nothing.",
         )
     )
     async def archive_project(self, info: strawberry.Info, id: ProjectId) -> Project:
         return Project.from_row(await project_writes.set_archived(info.context, id, True))
 
-    @strawberry.mutation(description="Restores an archived project (ADMIN): its assets and labels are writable again.")
+    @strawberry.mutation(
+        description=described(
+            "unarchiveProject", "Restores an archived project: its assets and labels are writable again."
+        )
+    )
     async def unarchive_project(self, info: strawberry.Info, id: ProjectId) -> Project:
         return Project.from_row(await project_writes.set_archived(info.context, id, False))
 
     @strawberry.mutation(
-        description=(
-            "Adds a user of the project's organization as a member with a role (ADMIN). "
-            "CONFLICT when they already are a member."
+        description=described(
+            "addProjectMember",
+            "Adds a user of the project's organization as a member with a role. CONFLICT when they already are "
+            "a member.",
         )
     )
     async def add_project_member(
@@ -70,7 +79,10 @@ class ProjectMutations:
         return _project_user(await project_writes.add_member(info.context, data))
 
     @strawberry.mutation(
-        description=("Changes a member's role (ADMIN). Demoting the project's last ADMIN member is a CONFLICT.")
+        description=described(
+            "updateProjectMemberRole",
+            "Changes a member's role. Demoting the project's last ADMIN member is a CONFLICT.",
+        )
     )
     async def update_project_member_role(
         self,
@@ -82,9 +94,10 @@ class ProjectMutations:
         return _project_user(await project_writes.update_member_role(info.context, data))
 
     @strawberry.mutation(
-        description=(
-            "Removes a member (ADMIN) and unassigns them from the project's assets; their labels stay. "
-            "Answers the removed membership. Removing the project's last ADMIN member is a CONFLICT."
+        description=described(
+            "removeProjectMember",
+            "Removes a member and unassigns them from the project's assets; their labels stay. Answers the "
+            "removed membership. Removing the project's last ADMIN member is a CONFLICT.",
         )
     )
     async def remove_project_member(

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import queue
+from resolvers.roles import described
 from schema.inputs.where import AssetWhere
 from schema.mutations.workflow import Where, outcome_of
 from schema.types.asset import Asset
@@ -16,13 +17,14 @@ from schema.types.outcome import AssetActionOutcome
 @strawberry.type
 class QueueMutations:
     @strawberry.mutation(
-        description=(
+        description=described(
+            "assignAssets",
             "Replaces the assignees (`toBeLabeledBy`) of the matched assets by `userIds`; `[]` unassigns them. "
             "A user who is unknown, or neither a member of a matched asset's project nor an admin of its "
             "organization, is a BAD_USER_INPUT naming them, and nothing is written. An asset is declined, and "
             "left as it was, when this would unassign a labeler whose label on it is in progress (their latest "
             "label there is an AUTOSAVE); so are the ids or strict external ids `where` names that it does not "
-            "act on. Needs TEAM_MANAGER in every matched asset's project."
+            "act on.",
         )
     )
     async def assign_assets(
@@ -37,11 +39,11 @@ class QueueMutations:
         return outcome_of(await queue.assign_assets(info.context, where, user_ids))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "setAssetsPriority",
             "Sets the priority of the matched assets that wait for work: TODO (for labelers) and TO_REVIEW (for "
             "reviewers), not skipped. ONGOING, LABELED, REVIEWED and skipped assets are declined, and so are the "
-            "ids or strict external ids `where` names that it does not act on. Needs TEAM_MANAGER in every "
-            "matched asset's project."
+            "ids or strict external ids `where` names that it does not act on.",
         )
     )
     async def set_assets_priority(
@@ -55,11 +57,11 @@ class QueueMutations:
         return outcome_of(await queue.set_assets_priority(info.context, where, priority))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "skipAsset",
             "Skips the one asset `where` matches (`skipped` true, with `skipReason`) and returns it. An asset "
             "used for consensus cannot be skipped (BAD_USER_INPUT): it would leave the queue of every labeler "
-            "assigned to it. Skipping a skipped asset replaces its reason. Any member of the asset's project "
-            "(LABELER and above) may skip."
+            "assigned to it. Skipping a skipped asset replaces its reason.",
         )
     )
     async def skip_asset(
@@ -76,9 +78,10 @@ class QueueMutations:
         return Asset.from_row(await queue.skip_asset(info.context, where, reason))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "unskipAsset",
             "Puts a skipped asset back in the queue: clears `skipped` and `skipReason` (an asset not skipped is "
-            "left as it is). Returns the asset id. Any member of the project (LABELER and above) may unskip."
+            "left as it is). Returns the asset id.",
         )
     )
     async def unskip_asset(
@@ -90,10 +93,11 @@ class QueueMutations:
         return await queue.unskip_asset(info.context, str(project_id), str(asset_id))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "setAssetConsensus",
             "Kili's per-asset consensus switch of multi-step workflows. labelgate runs the V1 workflow, where "
-            "this call does not apply (the Kili SDK says so too): once the project is known and you manage it "
-            "(TEAM_MANAGER), it answers BAD_USER_INPUT. Use `updatePropertiesInAssets` with `isUsedForConsensus`."
+            "this call does not apply (the Kili SDK says so too): once the project is known and your role "
+            "allows the call, it answers BAD_USER_INPUT. Use `updatePropertiesInAssets` with `isUsedForConsensus`.",
         )
     )
     async def set_asset_consensus(

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import workflow
+from resolvers.roles import described
 from schema.inputs.where import AssetWhere
 from schema.types.outcome import AssetActionOutcome, AssetRef
 
@@ -30,32 +31,32 @@ def outcome_of(result: workflow.Outcome) -> AssetActionOutcome:
 @strawberry.type
 class WorkflowMutations:
     @strawberry.mutation(
-        description=(
+        description=described(
+            "addAssetsToReview",
             "Adds LABELED and REVIEWED assets to review (status TO_REVIEW); assets in other states, and ids or "
-            "strict external ids `where` names that it does not act on, are declined. "
-            "Needs REVIEWER in every matched asset's project."
+            "strict external ids `where` names that it does not act on, are declined.",
         )
     )
     async def add_assets_to_review(self, info: strawberry.Info, where: Where) -> AssetActionOutcome:
         return outcome_of(await workflow.add_assets_to_review(info.context, where))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "sendAssetsBackToQueue",
             "Sends LABELED, TO_REVIEW and REVIEWED assets back to the labeling queue (status ONGOING); TODO and "
-            "ONGOING assets, and ids or strict external ids `where` names that it does not act on, are declined. "
-            "Needs REVIEWER in every matched asset's project."
+            "ONGOING assets, and ids or strict external ids `where` names that it does not act on, are declined.",
         )
     )
     async def send_assets_back_to_queue(self, info: strawberry.Info, where: Where) -> AssetActionOutcome:
         return outcome_of(await workflow.send_assets_back_to_queue(info.context, where))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "deleteAssets",
             "Deletes the matched assets with their labels, set memberships and assignees; their stored objects "
             "are removed once the deletion has committed. An id no asset has (e.g. already deleted), or a strict "
             "external id no asset you may see has, succeeds: it is gone, as asked; a named asset that still exists "
-            "but that `where` excludes or you may not see is declined. Needs TEAM_MANAGER in every matched asset's "
-            "project."
+            "but that `where` excludes or you may not see is declined.",
         )
     )
     async def delete_assets(self, info: strawberry.Info, where: Where) -> AssetActionOutcome:

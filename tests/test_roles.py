@@ -1,0 +1,240 @@
+"""The role each mutation needs comes from one table (resolvers.roles.MUTATION_ROLES): the SDL says what it
+gives, and the code refuses a user one role below it and lets a user at it through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.db import models
+from resolvers.roles import GRANT_ADMIN, LABEL_ON_BEHALF, MUTATION_ROLES, RAISE_ISSUE, REVIEW_LABELS, Role
+from schema.build import build_schema
+from tests.factories import Seeder
+
+ROLES = [Role.LABELER, Role.REVIEWER, Role.TEAM_MANAGER, Role.ADMIN]
+
+
+def test_the_table_names_every_mutation_and_only_those() -> None:
+    mutations = set(build_schema()._schema.mutation_type.fields)
+    assert set(MUTATION_ROLES) == mutations
+    assert all(needs.why and needs.where for needs in MUTATION_ROLES.values())
+
+
+def test_every_mutation_description_states_the_role_of_the_table() -> None:
+    fields = build_schema()._schema.mutation_type.fields
+    for name, field in fields.items():
+        needs = MUTATION_ROLES[name]
+        assert field.description.endswith(needs.sentence()), name
+        if needs.role is None:
+            assert "Needs no project role" in field.description, name
+        else:
+            assert f"Needs {needs.role.name} or above" in field.description, name
+        # No other sentence claims a different minimum role.
+        others = {f"Needs {r.name}" for r in ROLES} - ({f"Needs {needs.role.name}"} if needs.role else set())
+        assert not any(other in field.description for other in others), name
+
+
+@dataclass
+class World:
+    """A project with one member per role, a user of the organization who is no member, two assets (the
+    first LABELED and skipped, with a label and an issue)."""
+
+    project_id: str
+    user_ids: dict[str, str]
+    keys: dict[str, str]
+    asset_id: str
+    label_id: str
+    issue_id: str
+
+
+async def _world(seeder: Seeder) -> World:
+    org = await seeder.organization()
+    users, keys = {}, {}
+    for name in [*(r.name for r in ROLES), "OUTSIDER"]:
+        users[name], keys[name] = await seeder.user(org)
+    project = await seeder.project(org, members={users[r.name].id: r.name for r in ROLES})
+    asset, _ = await seeder.assets(project, 2, status="LABELED", skipped=True, skip_reason="blurry")
+    label = await seeder.label(asset, users["LABELER"])
+    issue = models.Issue(project_id=project.id, asset_id=asset.id, author_id=users["REVIEWER"].id, text="box?")
+    await seeder.add(issue)
+    return World(
+        project_id=project.id,
+        user_ids={name: user.id for name, user in users.items()},
+        keys=keys,
+        asset_id=asset.id,
+        label_id=label.id,
+        issue_id=issue.id,
+    )
+
+
+Call = tuple[str, dict]
+
+
+def _label_data(w: World, label_type: str = "DEFAULT", author: str | None = None) -> dict:
+    item = {"assetID": w.asset_id, "jsonResponse": json.dumps({"JOB": {}})}
+    if author:
+        item["authorID"] = w.user_ids[author]
+    return {"labelType": label_type, "labelsData": [item]}
+
+
+_MEMBER = "mutation($data: ProjectMemberData!) { m: {field}(data: $data) { id } }"
+_WHERE_IDS = "mutation($ids: [ID!]!) {{ m: {field}(where: {{idIn: $ids}}) {{ succeeded {{ assetId }} }} }}"
+
+# mutation → how to call it on a World, and the code a user at its role gets when not plain success.
+CALLS: dict[str, Callable[[World], Call]] = {
+    "updateProject": lambda w: (
+        'mutation($id: ID!) { m: updateProject(id: $id, data: {description: "d"}) { id } }',
+        {"id": w.project_id},
+    ),
+    "archiveProject": lambda w: ("mutation($id: ID!) { m: archiveProject(id: $id) { id } }", {"id": w.project_id}),
+    "unarchiveProject": lambda w: (
+        "mutation($id: ID!) { m: unarchiveProject(id: $id) { id } }",
+        {"id": w.project_id},
+    ),
+    "addProjectMember": lambda w: (
+        _MEMBER.replace("{field}", "addProjectMember"),
+        {"data": {"projectID": w.project_id, "user": w.user_ids["OUTSIDER"], "role": "LABELER"}},
+    ),
+    "updateProjectMemberRole": lambda w: (
+        _MEMBER.replace("{field}", "updateProjectMemberRole"),
+        {"data": {"projectID": w.project_id, "user": w.user_ids["LABELER"], "role": "REVIEWER"}},
+    ),
+    "removeProjectMember": lambda w: (
+        "mutation($p: ID!, $u: String!) { m: removeProjectMember(projectID: $p, user: $u) { id } }",
+        {"p": w.project_id, "u": w.user_ids["LABELER"]},
+    ),
+    "appendManyAssets": lambda w: (
+        'mutation($p: ID!) { m: appendManyAssets(data: {contentArray: ["https://example.com/n.jpg"], '
+        'externalIDArray: ["new"]}, where: {id: $p}) { id } }',
+        {"p": w.project_id},
+    ),
+    "appendManyAssetsAsynchronously": lambda w: (
+        "mutation($p: ID!) { m: appendManyAssetsAsynchronously(data: {contentArray: "
+        '["https://example.com/n.jpg"], externalIDArray: ["new"]}, where: {id: $p}) { id } }',
+        {"p": w.project_id},
+    ),
+    "updatePropertiesInAssets": lambda w: (
+        "mutation($a: ID!) { m: updatePropertiesInAssets(where: [{id: $a}], data: [{priority: 3}]) { id } }",
+        {"a": w.asset_id},
+    ),
+    "deleteAssets": lambda w: (_WHERE_IDS.format(field="deleteAssets"), {"ids": [w.asset_id]}),
+    "addAssetsToReview": lambda w: (_WHERE_IDS.format(field="addAssetsToReview"), {"ids": [w.asset_id]}),
+    "sendAssetsBackToQueue": lambda w: (_WHERE_IDS.format(field="sendAssetsBackToQueue"), {"ids": [w.asset_id]}),
+    "assignAssets": lambda w: (
+        "mutation($ids: [ID!]!, $u: [String!]!) { m: assignAssets(where: {idIn: $ids}, userIds: $u) "
+        "{ succeeded { assetId } } }",
+        {"ids": [w.asset_id], "u": [w.user_ids["LABELER"]]},
+    ),
+    "setAssetsPriority": lambda w: (
+        "mutation($ids: [ID!]!) { m: setAssetsPriority(where: {idIn: $ids}, priority: 2) { declined { assetId } } }",
+        {"ids": [w.asset_id]},
+    ),
+    "skipAsset": lambda w: (
+        'mutation($a: ID!) { m: skipAsset(reason: "dark", where: {id: $a}) { id } }',
+        {"a": w.asset_id},
+    ),
+    "unskipAsset": lambda w: (
+        "mutation($p: ID!, $a: ID!) { m: unskipAsset(projectId: $p, assetId: $a) }",
+        {"p": w.project_id, "a": w.asset_id},
+    ),
+    "setAssetConsensus": lambda w: (
+        "mutation($p: ID!, $a: ID!) { m: setAssetConsensus(projectId: $p, assetId: $a, isConsensus: true) }",
+        {"p": w.project_id, "a": w.asset_id},
+    ),
+    "appendManyLabels": lambda w: (
+        "mutation($d: AppendManyLabelsData!, $ids: [ID!]!) { m: appendManyLabels(data: $d, where: {idIn: $ids}) "
+        "{ id } }",
+        {"d": _label_data(w), "ids": [w.asset_id]},
+    ),
+    "appendToLabels": lambda w: (
+        'mutation($a: ID!) { m: appendToLabels(data: {authorID: "", jsonResponse: "{}", labelType: DEFAULT}, '
+        "where: {id: $a}) { id } }",
+        {"a": w.asset_id},
+    ),
+    "createIssues": lambda w: (
+        'mutation($a: ID!, $p: ID!) { m: createIssues(issues: [{assetId: $a, type: QUESTION, text: "?"}], '
+        "where: {project: {id: $p}}) { id } }",
+        {"a": w.asset_id, "p": w.project_id},
+    ),
+    "updatePropertiesInIssue": lambda w: (
+        "mutation($i: ID!) { m: updatePropertiesInIssue(data: {status: SOLVED}, where: {id: $i}) { id } }",
+        {"i": w.issue_id},
+    ),
+}
+# Allowed, but refused for another reason by design (labelgate runs the V1 workflow only).
+ALLOWED_ANSWER = {"setAssetConsensus": "BAD_USER_INPUT"}
+
+# The rules above a mutation's minimum role, probed the same way: (name, role it takes, call).
+EXTRA_RULES: list[tuple[str, Role, Callable[[World], Call]]] = [
+    (
+        "addProjectMember as ADMIN",
+        GRANT_ADMIN,
+        lambda w: (
+            _MEMBER.replace("{field}", "addProjectMember"),
+            {"data": {"projectID": w.project_id, "user": w.user_ids["OUTSIDER"], "role": "ADMIN"}},
+        ),
+    ),
+    (
+        "appendManyLabels REVIEW",
+        REVIEW_LABELS,
+        lambda w: (CALLS["appendManyLabels"](w)[0], {"d": _label_data(w, "REVIEW"), "ids": [w.asset_id]}),
+    ),
+    (
+        "appendManyLabels on behalf of the LABELER",
+        LABEL_ON_BEHALF,
+        lambda w: (CALLS["appendManyLabels"](w)[0], {"d": _label_data(w, author="LABELER"), "ids": [w.asset_id]}),
+    ),
+    (
+        "createIssues ISSUE",
+        RAISE_ISSUE,
+        lambda w: (CALLS["createIssues"](w)[0].replace("QUESTION", "ISSUE"), CALLS["createIssues"](w)[1]),
+    ),
+]
+
+
+def _below(role: Role) -> str:
+    """The user one role below `role`: for LABELER, a user of the organization who is no member."""
+    return "OUTSIDER" if role == Role.LABELER else Role(role - 1).name
+
+
+def _codes(body: dict) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+async def _probe(api, seeder: Seeder, role: Role, call: Callable[[World], Call], allowed_answer: str | None) -> None:
+    world = await _world(seeder)
+    document, variables = call(world)
+    below = _below(role)
+    refused = await api.raw(document, variables, key=world.keys[below])
+    # Below LABELER the project is invisible: NOT_FOUND, as for any project one may not see.
+    assert _codes(refused) == ["FORBIDDEN" if role > Role.LABELER else "NOT_FOUND"], (below, refused)
+    allowed = await api.raw(document, variables, key=world.keys[role.name])
+    assert _codes(allowed) == ([allowed_answer] if allowed_answer else []), (role.name, allowed)
+
+
+@pytest.mark.parametrize("mutation", sorted(CALLS))
+async def test_one_role_below_the_table_is_refused_and_the_table_role_is_let_through(api, seeder, mutation) -> None:
+    role = MUTATION_ROLES[mutation].role
+    assert role is not None
+    await _probe(api, seeder, role, CALLS[mutation], ALLOWED_ANSWER.get(mutation))
+
+
+@pytest.mark.parametrize("rule", [r[0] for r in EXTRA_RULES])
+async def test_the_rules_above_the_minimum_hold_at_the_role_they_name(api, seeder, rule) -> None:
+    _, role, call = next(r for r in EXTRA_RULES if r[0] == rule)
+    await _probe(api, seeder, role, call, None)
+
+
+async def test_create_project_needs_no_project_role(api, seeder) -> None:
+    world = await _world(seeder)
+    body = await api.raw(
+        'mutation { m: createProject(data: {title: "mine", inputType: IMAGE}) { id } }', key=world.keys["OUTSIDER"]
+    )
+    assert _codes(body) == [] and body["data"]["m"]["id"]
+
+
+def test_every_mutation_with_a_role_is_probed() -> None:
+    assert set(CALLS) == {name for name, needs in MUTATION_ROLES.items() if needs.role is not None}
