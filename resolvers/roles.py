@@ -110,6 +110,14 @@ MUTATION_ROLES: dict[str, Needs] = {
     ),
     "updatePropertiesInIssue": Needs(Role.REVIEWER, "in the issue's project", "settling remarks is part of review"),
 }
+# The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
+LEGACY_NAMES = {
+    "appendManyFramesToDatasetAsynchronously": "appendManyAssetsAsynchronously",
+    "addAllLabeledAssetsToReview": "addAssetsToReview",
+    "sendBackAssetsToQueue": "sendAssetsBackToQueue",
+    "deleteManyFromDataset": "deleteAssets",
+}
+MUTATION_ROLES.update({legacy: MUTATION_ROLES[name] for legacy, name in LEGACY_NAMES.items()})
 
 
 def minimum_role(mutation: str) -> Role:

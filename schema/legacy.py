@@ -14,6 +14,7 @@ import strawberry
 
 from gateway.db import models
 from resolvers import kili_legacy, notifications, users
+from resolvers.roles import described
 from schema.inputs.data import AppendManyAssetsAsynchronouslyData
 from schema.inputs.where import ProjectWhere
 from schema.mutations.workflow import Where
@@ -51,10 +52,11 @@ class LegacyQueries:
 @strawberry.type
 class LegacyMutations:
     @strawberry.mutation(
-        description=(
+        description=described(
+            "appendManyFramesToDatasetAsynchronously",
             "The Kili 2.16x name of `appendManyAssetsAsynchronously` (its import of TIFF/JP2/NITF files, big "
             "images and videos): appends the assets synchronously, all or nothing, and returns the viewer's "
-            "notification of the import, already SUCCESS."
+            "notification of the import, already SUCCESS.",
         )
     )
     async def append_many_frames_to_dataset_asynchronously(
@@ -69,27 +71,30 @@ class LegacyMutations:
         return Notification.from_row(await notifications.append_many_assets_asynchronously(info.context, data, where))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "addAllLabeledAssetsToReview",
             "The Kili 2.16x name of `addAssetsToReview`: LABELED and REVIEWED assets go TO_REVIEW, the others "
-            "are left as they are. Needs REVIEWER in every matched asset's project." + _ANSWER
+            "are left as they are." + _ANSWER,
         )
     )
     async def add_all_labeled_assets_to_review(self, info: strawberry.Info, where: Where) -> Project | None:
         return _project(await kili_legacy.add_all_labeled_assets_to_review(info.context, where))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "sendBackAssetsToQueue",
             "The Kili 2.16x name of `sendAssetsBackToQueue`: LABELED, TO_REVIEW and REVIEWED assets go back to "
-            "ONGOING, the others are left as they are. Needs REVIEWER in every matched asset's project." + _ANSWER
+            "ONGOING, the others are left as they are." + _ANSWER,
         )
     )
     async def send_back_assets_to_queue(self, info: strawberry.Info, where: Where) -> Project | None:
         return _project(await kili_legacy.send_back_assets_to_queue(info.context, where))
 
     @strawberry.mutation(
-        description=(
+        description=described(
+            "deleteManyFromDataset",
             "The Kili 2.16x name of `deleteAssets`: deletes the matched assets with their labels, set memberships "
-            "and assignees. Needs TEAM_MANAGER in every matched asset's project." + _ANSWER
+            "and assignees." + _ANSWER,
         )
     )
     async def delete_many_from_dataset(self, info: strawberry.Info, where: Where) -> Project | None:

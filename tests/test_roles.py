@@ -82,6 +82,7 @@ def _label_data(w: World, label_type: str = "DEFAULT", author: str | None = None
 
 _MEMBER = "mutation($data: ProjectMemberData!) { m: {field}(data: $data) { id } }"
 _WHERE_IDS = "mutation($ids: [ID!]!) {{ m: {field}(where: {{idIn: $ids}}) {{ succeeded {{ assetId }} }} }}"
+_LEGACY_WHERE_IDS = "mutation($ids: [ID!]!) {{ m: {field}(where: {{idIn: $ids}}) {{ id }} }}"
 
 # mutation → how to call it on a World, and the code a user at its role gets when not plain success.
 CALLS: dict[str, Callable[[World], Call]] = {
@@ -123,6 +124,18 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "deleteAssets": lambda w: (_WHERE_IDS.format(field="deleteAssets"), {"ids": [w.asset_id]}),
     "addAssetsToReview": lambda w: (_WHERE_IDS.format(field="addAssetsToReview"), {"ids": [w.asset_id]}),
     "sendAssetsBackToQueue": lambda w: (_WHERE_IDS.format(field="sendAssetsBackToQueue"), {"ids": [w.asset_id]}),
+    # The Kili 2.16x names answer the project of the changed assets (or null).
+    "appendManyFramesToDatasetAsynchronously": lambda w: (
+        "mutation($p: ID!) { m: appendManyFramesToDatasetAsynchronously(data: {contentArray: "
+        '["https://example.com/n.jpg"], externalIDArray: ["new"]}, where: {id: $p}) { id } }',
+        {"p": w.project_id},
+    ),
+    "deleteManyFromDataset": lambda w: (_LEGACY_WHERE_IDS.format(field="deleteManyFromDataset"), {"ids": [w.asset_id]}),
+    "addAllLabeledAssetsToReview": lambda w: (
+        _LEGACY_WHERE_IDS.format(field="addAllLabeledAssetsToReview"),
+        {"ids": [w.asset_id]},
+    ),
+    "sendBackAssetsToQueue": lambda w: (_LEGACY_WHERE_IDS.format(field="sendBackAssetsToQueue"), {"ids": [w.asset_id]}),
     "assignAssets": lambda w: (
         "mutation($ids: [ID!]!, $u: [String!]!) { m: assignAssets(where: {idIn: $ids}, userIds: $u) "
         "{ succeeded { assetId } } }",
