@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     signed_put_seconds: int = Field(default=3600, description="lifetime of signed upload URLs")
 
     max_page_size: int = 100
+    max_list_length: int = Field(
+        default=10_000, description="most items a list in the arguments of one field may hold (e.g. idIn)"
+    )
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.extensions import ErrorCodes, GraphQLCore32Introspection
+from schema.input_checks import install_argument_checks
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -20,7 +21,7 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         # Clients (the Kili SDK above all) send the same few documents again and again: parsing and
@@ -33,6 +34,9 @@ def build_schema() -> strawberry.Schema:
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    # NUL characters, list lengths and negative `skip`, checked for every field at once.
+    install_argument_checks(schema._schema)
+    return schema
 
 
 def export_sdl() -> str:

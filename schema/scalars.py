@@ -4,6 +4,7 @@ Annotate with the NewTypes below; `SCALAR_MAP` (given to the Schema's config) de
 
 from __future__ import annotations
 
+import math
 from typing import Any, NewType
 
 import strawberry
@@ -23,6 +24,21 @@ def _parse_page_size(value: Any) -> int:
     return value
 
 
+def _parse_json(value: Any) -> Any:
+    """Any JSON value, but finite: Python-made bodies may carry NaN or Infinity, which JSON (and
+    PostgreSQL's jsonb) has no room for."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"JSON numbers must be finite, got {item}.")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 SCALAR_MAP = {
     PageSize: strawberry.scalar(
         name="PageSize",
@@ -35,6 +51,6 @@ SCALAR_MAP = {
         name="JSON",
         description="Any JSON value (used by free-form filters such as `AssetWhere.metadata`).",
         serialize=lambda v: v,
-        parse_value=lambda v: v,
+        parse_value=_parse_json,
     ),
 }
