@@ -11,7 +11,6 @@ skipped, one more statement names the clashes and the transaction is rolled back
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import Role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
@@ -114,16 +114,6 @@ def _length(data: AppendManyAssetsData) -> int:
     return next(iter(lengths.values()), 0)
 
 
-def parse_metadata(value: str, item: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise BadUserInput(f"{item}: jsonMetadata must be a JSON-encoded object string: {exc}.") from None
-    if not isinstance(parsed, dict):
-        raise BadUserInput(f"{item}: jsonMetadata must be a JSON object, got {type(parsed).__name__}.")
-    return parsed
-
-
 def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> list[dict[str, Any]]:
     """One row (without content columns) per item, validated; refuses duplicates within the call."""
     ids = [str(i) for i in data.id_array] if data.id_array is not None else [new_id() for _ in range(count)]
@@ -143,7 +133,7 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
                 "id": ids[index],
                 "project_id": project.id,
                 "external_id": externals[index],
-                "json_metadata": parse_metadata(metadata[index], item),
+                "json_metadata": parse_json_object(metadata[index], f"{item}: jsonMetadata"),
                 "json_content": contents[index] or None,
                 "is_honeypot": honeypots[index],
             }

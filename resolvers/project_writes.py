@@ -7,7 +7,6 @@ concurrent demotions cannot both see "another ADMIN is left" and leave none.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -15,6 +14,7 @@ from sqlalchemy import delete, func, or_, select
 from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import Role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
@@ -23,17 +23,9 @@ from schema.inputs.data import CreateProjectData, ProjectMemberData, UpdateProje
 MANAGE = "manage the project"
 
 
-def parse_json_interface(value: str | None) -> Any:
+def parse_json_interface(value: str | None) -> dict[str, Any] | None:
     """The ontology: a JSON object string; `"null"` (what the SDK sends for none) or nothing is None."""
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise BadUserInput(f"jsonInterface must be a JSON-encoded object string: {exc}") from None
-    if parsed is not None and not isinstance(parsed, dict):
-        raise BadUserInput(f"jsonInterface must be a JSON object, got {type(parsed).__name__}.")
-    return parsed
+    return parse_json_object(value, "jsonInterface", null_ok=True)
 
 
 async def create_project(ctx: RequestContext, data: CreateProjectData) -> Project:
