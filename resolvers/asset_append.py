@@ -36,6 +36,7 @@ from schema.inputs.data import AppendManyAssetsData
 from schema.inputs.where import ProjectWhere
 
 APPEND = "append assets"
+MAX_KEY_BYTES = 2000  # longest id or external id, in UTF-8 bytes (see check_key_length)
 _ARRAYS = {
     "contentArray": "content_array",
     "externalIDArray": "external_id_array",
@@ -114,6 +115,13 @@ def _length(data: AppendManyAssetsData) -> int:
     return next(iter(lengths.values()), 0)
 
 
+def check_key_length(value: str, what: str) -> None:
+    """Ids and external ids live in btree indexes, whose rows hold at most about 2,700 bytes: a longer
+    key would fail at INSERT time as an internal error. S3 keys (1,024 bytes) and paths fit."""
+    if len(value) > MAX_KEY_BYTES // 4 and len(value.encode()) > MAX_KEY_BYTES:
+        raise BadUserInput(f"{what} is {len(value.encode())} bytes long (UTF-8): at most {MAX_KEY_BYTES}.")
+
+
 def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> list[dict[str, Any]]:
     """One row (without content columns) per item, validated; refuses duplicates within the call."""
     ids = [str(i) for i in data.id_array] if data.id_array is not None else [new_id() for _ in range(count)]
@@ -123,6 +131,8 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
     honeypots = data.is_honeypot_array or [False] * count
     rows = []
     for index in range(count):
+        check_key_length(ids[index], f"Item {index}: idArray[{index}]")
+        check_key_length(externals[index], f"Item {index}: externalIDArray[{index}]")
         item = f"Item {index} (external id '{externals[index]}')"
         if not ids[index]:
             raise BadUserInput(f"{item}: idArray must not hold empty ids.")

@@ -25,7 +25,7 @@ from gateway.db.models import Asset, AssetAssignee, Project, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id, values_table
-from resolvers.asset_append import quoted
+from resolvers.asset_append import check_key_length, quoted
 from resolvers.assignees import Assignable, assignable_users, resolve_assignees
 from resolvers.content import ContentRequest, StoredContent, resolve_contents
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where
@@ -112,6 +112,7 @@ def _validate(index: int, data: AssetData, targets: list[Target]) -> None:
     if data.external_id is not None:
         if not data.external_id:
             raise BadUserInput(f"Pair {index}: externalId must not be empty.")
+        check_key_length(data.external_id, f"Pair {index}: externalId")
         if len(targets) > 1:
             raise BadUserInput(
                 f"Pair {index}: externalId '{data.external_id}' is unique in a project, but `where` matches "

@@ -4,12 +4,12 @@ Annotate with the NewTypes below; `SCALAR_MAP` (given to the Schema's config) de
 
 from __future__ import annotations
 
-import math
 from typing import Any, NewType
 
 import strawberry
 
 from gateway.settings import get_settings
+from resolvers.json_strings import json_value_problem
 
 PageSize = NewType("PageSize", int)
 JSON = NewType("JSON", object)
@@ -25,17 +25,11 @@ def _parse_page_size(value: Any) -> int:
 
 
 def _parse_json(value: Any) -> Any:
-    """Any JSON value, but finite: Python-made bodies may carry NaN or Infinity, which JSON (and
-    PostgreSQL's jsonb) has no room for."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError(f"JSON numbers must be finite, got {item}.")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    """Any JSON value PostgreSQL's jsonb can take: Python-made bodies may carry NaN or Infinity, and
+    nesting is limited (resolvers/json_strings.py)."""
+    problem = json_value_problem(value, nul=False)  # NUL: schema/input_checks.py names the argument
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

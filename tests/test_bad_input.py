@@ -80,6 +80,44 @@ async def test_json_strings_jsonb_cannot_store_are_refused(app, api, seeder) -> 
     assert (await api.data(CREATE_PROJECT, {"data": ok}, key=key))["createProject"]["id"]
 
 
+async def test_json_nested_too_deeply_is_refused(app, api, seeder) -> None:
+    """Nesting that would exhaust the encoder's recursion on the way to PostgreSQL (900 levels
+    answered INTERNAL, 100,000 raised RecursionError in the decoder) stops at 100 levels."""
+    org, user, key, project = await _team(seeder)
+    for depth, ok in [(99, True), (101, False), (900, False), (100_000, False)]:
+        metadata = "[" * depth + "]" * depth
+        data = {
+            "contentArray": ["https://example.com/a.jpg"],
+            "externalIDArray": [f"deep-{depth}"],
+            "jsonMetadataArray": [json.dumps({"k": "placeholder"}).replace('"placeholder"', metadata)],
+        }
+        body = await api.raw(APPEND, {"data": data, "where": {"id": project.id}}, key=key)
+        if ok:
+            assert not body.get("errors"), body["errors"]
+        else:
+            _bad(body["errors"][0], "jsonMetadata", "100 levels")
+    nested: object = 1
+    for _ in range(150):
+        nested = [nested]
+    _bad(await api.error(COUNT_ASSETS, {"where": {"metadata": {"k": nested}}}, key=key), "100 levels")
+
+
+async def test_ids_and_external_ids_too_long_for_an_index_are_refused(api, seeder) -> None:
+    """A btree index row holds about 2,700 bytes: a 20,000-character random external id failed at
+    INSERT time (INTERNAL). At most 2,000 bytes; S3 keys (1,024) fit."""
+    org, user, key, project = await _team(seeder)
+    asset = await seeder.asset(project)
+    long = "é" * 1001  # 2,002 bytes
+    for arrays in ({"externalIDArray": [long]}, {"idArray": [long], "externalIDArray": ["fine"]}):
+        data = {"contentArray": ["https://example.com/a.jpg"], **arrays}
+        _bad(await api.error(APPEND, {"data": data, "where": {"id": project.id}}, key=key), "2002 bytes", "2000")
+    pairs = {"where": [{"id": asset.id}], "data": [{"externalId": long}]}
+    _bad(await api.error(UPDATE, pairs, key=key), "Pair 0: externalId", "2000")
+    fits = "k" * 1024
+    data = {"contentArray": ["https://example.com/a.jpg"], "externalIDArray": [fits]}
+    assert (await api.data(APPEND, {"data": data, "where": {"id": project.id}}, key=key))["appendManyAssets"]
+
+
 async def test_non_finite_numbers_in_a_json_filter_are_refused(api, client, seeder) -> None:
     _, _, key, project = await _team(seeder)
     # JSON has no NaN, but Python-made bodies carry it (json.dumps allows it by default).
