@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from gateway.app import create_app
 from gateway.db import models
 from schema.build import build_schema
+from tests.live import KiliError
 
 PROJECTS = "query($where: ProjectWhere!) { projects(where: $where, first: 100, skip: 0) { id title } }"
 ASSETS = "query($where: AssetWhere!) { assets(where: $where, first: 100, skip: 0) { id } }"
@@ -376,3 +377,22 @@ def _no_internal_errors(caplog):
     caplog.set_level(logging.ERROR, logger="labelgate.errors")
     yield
     assert "unexpected error" not in caplog.text
+
+
+async def test_the_kili_sdk_hears_bad_input_as_graphql_errors(kili_connect, seeder) -> None:
+    """The SDK's documents (`$skip: Int!`) stay valid; an over-long `asset_id_in` and a NUL in a
+    metadata filter come back as its GraphQL error naming the problem, and a project whose name holds
+    `%` is found literally by the SDK's title search."""
+    org, user, key, project = await _team(seeder)
+    assets = await seeder.assets(project, 3)
+    kili = kili_connect(key)
+    assert [a["id"] for a in kili.assets(project_id=project.id, skip=1)] == [a.id for a in assets[1:]]
+    with pytest.raises(KiliError) as refused:
+        kili.assets(project_id=project.id, asset_id_in=[f"x{i}" for i in range(10_001)])
+    assert "LABELGATE_MAX_LIST_LENGTH" in refused.value.message
+    with pytest.raises(KiliError) as refused:
+        kili.count_assets(project_id=project.id, metadata_where={"camera": "a\u0000"})
+    assert "NUL" in refused.value.message
+    literal = await seeder.project(org, members={user.id: "ADMIN"}, title="q3 100% done")
+    await seeder.project(org, members={user.id: "ADMIN"}, title="q3 1000 done")
+    assert [p["id"] for p in kili.projects(search_query="100%")] == [literal.id]
