@@ -8,6 +8,8 @@ refuses with BAD_USER_INPUT, naming the argument (`where.externalIdIn[3]`):
 - a NUL character (U+0000) in any string or JSON key: PostgreSQL's text and jsonb cannot hold it;
 - a list longer than `max_list_length` (LABELGATE_MAX_LIST_LENGTH), anywhere in the arguments: one
   filter or batch stays bounded in size and cost;
+- nesting deeper than MAX_ARGUMENT_DEPTH levels (`{label: {asset: {label: ...}}}`, JSON values): a
+  filter 80 levels deep exhausted the recursion of the SQL compiler (INTERNAL); the Kili SDK nests 4;
 - a negative `skip`. Every list field's offset argument is named `skip` and typed `Int` (the Kili
   SDK declares `$skip: Int!`, which a scalar of our own would fail to validate), so the rule goes
   by the name.
@@ -28,6 +30,7 @@ from gateway.settings import get_settings
 
 Path = tuple[str | int, ...]
 NUL = "\x00"
+MAX_ARGUMENT_DEPTH = 32
 
 
 def install_argument_checks(schema: GraphQLSchema) -> None:
@@ -69,6 +72,8 @@ def _find_problem(arguments: dict[str, Any], max_list_length: int) -> tuple[Path
         if isinstance(value, str):
             if NUL in value:
                 return path, nul
+        elif isinstance(value, dict | list) and len(path) > MAX_ARGUMENT_DEPTH:
+            return path[:1], f"nested deeper than {MAX_ARGUMENT_DEPTH} levels."
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str) and NUL in key:

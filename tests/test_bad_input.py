@@ -103,6 +103,40 @@ async def test_json_nested_too_deeply_is_refused(app, api, seeder) -> None:
     _bad(await api.error(COUNT_ASSETS, {"where": {"metadata": {"k": nested}}}, key=key), "100 levels")
 
 
+async def test_filters_nested_too_deeply_or_too_wide_are_refused(api, seeder) -> None:
+    """`{label: {asset: {label: ...}}}` 80 levels deep exhausted the SQL compiler's recursion, and a
+    metadata filter of 40,000 keys (or 8 lists of 5,000 values) passed PostgreSQL's bind parameters."""
+    org, user, key, project = await _team(seeder)
+    assets = await seeder.assets(project, 2)
+    where: dict = {"project": {"id": project.id}}
+    for _ in range(10):
+        where = {"label": {"asset": where}}
+    assert (await api.data(COUNT_ASSETS, {"where": where}, key=key))["countAssets"] == 0
+    for _ in range(10):
+        where = {"label": {"asset": where}}
+    _bad(await api.error(COUNT_ASSETS, {"where": where}, key=key), "where", "32 levels")
+    metadata = {f"k{i}": i for i in range(101)}
+    _bad(await api.error(COUNT_ASSETS, {"where": {"metadata": metadata}}, key=key), "metadata", "100")
+    lists = {f"k{i}": list(range(5_000)) for i in range(8)}
+    assert (await api.data(COUNT_ASSETS, {"where": {"metadata": lists}}, key=key))["countAssets"] == 0
+    assert len(assets) == 2
+
+
+async def test_long_metadata_any_of_lists_match_like_short_ones(api, seeder) -> None:
+    """Short any-of lists are containments (the GIN index serves them); long ones one jsonb[] array."""
+    org, user, key, project = await _team(seeder)
+    rows = [
+        await seeder.asset(project, json_metadata=m)
+        for m in ({"v": 12}, {"v": 30.5}, {"v": "12"}, {"v": None}, {"v": {"a": [1]}}, {"v": True}, {})
+    ]
+    values = [12.0, "12", None, {"a": [1]}]
+    padding = [f"nothing-{i}" for i in range(40)]
+    for listed in (values, values + padding):
+        where = {"project": {"id": project.id}, "metadata": {"v": listed}}
+        found = [r["id"] for r in (await api.data(ASSETS, {"where": where}, key=key))["assets"]]
+        assert found == [rows[0].id, rows[2].id, rows[3].id, rows[4].id], len(listed)
+
+
 async def test_ids_and_external_ids_too_long_for_an_index_are_refused(api, seeder) -> None:
     """A btree index row holds about 2,700 bytes: a 20,000-character random external id failed at
     INSERT time (INTERNAL). At most 2,000 bytes; S3 keys (1,024) fit."""
@@ -158,7 +192,8 @@ async def test_every_list_filter_binds_one_array_whatever_its_length(settings, s
                 "idNotIn": ({"project": {"id": project.id}, "idNotIn": [*many, assets[0].id]}, assets[1:]),
                 "externalIdStrictlyIn": ({"externalIdStrictlyIn": [*many, assets[2].external_id]}, [assets[2].id]),
                 "externalIdIn": (
-                    {"project": {"id": project.id}, "externalIdIn": [*many, assets[2].external_id]},
+                    # substrings: at most 100 (MAX_SUBSTRINGS), each matched against every row
+                    {"project": {"id": project.id}, "externalIdIn": [*many[:99], assets[2].external_id]},
                     [assets[2].id],
                 ),
                 "assigneeIn": ({"assigneeIn": [*many, user.email]}, [assets[1].id]),
@@ -167,6 +202,11 @@ async def test_every_list_filter_binds_one_array_whatever_its_length(settings, s
                 "project.idIn": ({"project": {"idIn": [*many, project.id]}}, assets),
                 "label.authorIn": ({"label": {"authorIn": many}}, []),
             }
+            too_many = {"externalIdIn": [*many[:100], "one-more"]}
+            response = await client.post(
+                "/graphql", json={"query": ASSETS, "variables": {"where": too_many}}, headers={"X-API-Key": key}
+            )
+            _bad(response.json()["errors"][0], "externalIdIn", "101 substrings", "externalIdStrictlyIn")
             for name, (where, expected) in wheres.items():
                 response = await client.post(
                     "/graphql", json={"query": ASSETS, "variables": {"where": where}}, headers={"X-API-Key": key}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, case, cast, exists, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Numeric, Select, any_, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gateway.auth import Viewer
 from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, User
@@ -22,6 +22,9 @@ from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere, ProjectWhere
 
 Conditions = list[ColumnElement[bool] | None]
+MAX_METADATA_KEYS = 100
+# Any-of lists up to this long are ORs of containments, which the GIN index on json_metadata serves.
+ANY_OF_BY_CONTAINMENT = 20
 
 # V2/V3 workflow filters (input field → GraphQL name). labelgate runs the V1 status workflow only.
 _STEP_FILTERS = {
@@ -86,7 +89,7 @@ def _identity(where: AssetWhere) -> Conditions:
         in_list(Asset.id, where.id_in),
         not_in_list(Asset.id, where.id_not_in),
         in_list(Asset.external_id, where.external_id_strictly_in),
-        contains_any_text(Asset.external_id, where.external_id_in),
+        contains_any_text(Asset.external_id, where.external_id_in, "externalIdIn"),
     ]
 
 
@@ -172,6 +175,8 @@ def metadata_condition(metadata: Any) -> ColumnElement[bool] | None:
         raise BadUserInput(
             f"metadata must be an object {{key: value | [values] | [min, max]}}, got {type(metadata).__name__}."
         )
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise BadUserInput(f"metadata: {len(metadata)} keys, at most {MAX_METADATA_KEYS} in one filter.")
     return all_of([_metadata_key_condition(str(key), value) for key, value in metadata.items()])
 
 
@@ -189,8 +194,11 @@ def _metadata_key_condition(key: str, value: Any) -> ColumnElement[bool]:
         number = case((func.jsonb_typeof(stored) == "number", cast(stored.astext, Numeric)), else_=None)
         # Bounds as numeric: any size (2**63 and beyond), compared exactly with the stored numbers.
         return number.between(literal(Decimal(str(low)), Numeric), literal(Decimal(str(high)), Numeric))
-    if isinstance(value, list):
+    if isinstance(value, list) and len(value) <= ANY_OF_BY_CONTAINMENT:
         return or_(false(), *[_metadata_equals(key, item) for item in value])
+    if isinstance(value, list):
+        # One jsonb[] parameter however long the list (containments bind one parameter each).
+        return Asset.json_metadata[key] == any_(literal(value, ARRAY(JSONB)))
     return _metadata_equals(key, value)
 
 

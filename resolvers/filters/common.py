@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, any_, literal, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from gateway.errors import BadUserInput
 from resolvers.arrays import any_id, no_id
 from resolvers.filters.values import lower_bound, upper_bound
+
+MAX_SUBSTRINGS = 100
 
 
 def all_of(conditions: Iterable[ColumnElement[bool] | None]) -> ColumnElement[bool]:
@@ -39,11 +42,19 @@ def contains_text(column: Any, fragment: str | None) -> ColumnElement[bool] | No
     return column.icontains(fragment, autoescape=True)
 
 
-def contains_any_text(column: Any, fragments: list[str] | None) -> ColumnElement[bool] | None:
+def contains_any_text(column: Any, fragments: list[str] | None, field: str) -> ColumnElement[bool] | None:
     """`column ILIKE ANY($1)`: contains any of the fragments (case-insensitive, `%`, `_` and `\\`
-    match themselves), with one array parameter; an empty list matches nothing."""
+    match themselves), with one array parameter; an empty list matches nothing.
+
+    No index serves a substring: every row is matched against every fragment (measured: 2 s for 100
+    fragments over 40,000 assets, 24 s for 1,000), so a list holds at most MAX_SUBSTRINGS of them."""
     if fragments is None:
         return None
+    if len(fragments) > MAX_SUBSTRINGS:
+        raise BadUserInput(
+            f"{field}: {len(fragments)} substrings, at most {MAX_SUBSTRINGS} (each is matched against every "
+            "row); to match whole values, use the exact filter (e.g. externalIdStrictlyIn)."
+        )
     patterns = ["%" + _escape_like(fragment) + "%" for fragment in fragments]
     return column.ilike(any_(literal(patterns, ARRAY(String))))
 
