@@ -77,7 +77,7 @@ def _find_problem(arguments: dict[str, Any], max_list_length: int) -> tuple[Path
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str) and NUL in key:
-                    return path, f"a key holds a NUL character (\\u0000): {nul}"
+                    return path, "a key holds a NUL character (\\u0000), which PostgreSQL cannot store."
                 if isinstance(item, str | dict | list):
                     stack.append(((*path, key), item))
         elif isinstance(value, list):
