@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     storage_retry_max_seconds: float = Field(default=3600.0, description="longest delay between two retries")
 
     max_page_size: int = 100
+    max_list_length: int = Field(
+        default=10_000, description="most items a list in the arguments of one field may hold (e.g. idIn)"
+    )
     max_body_bytes: int = 64 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=list)
     graphql_suggestions: bool = Field(

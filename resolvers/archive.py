@@ -16,6 +16,7 @@ from sqlalchemy import select
 from gateway.context import RequestContext
 from gateway.db.models import Project
 from gateway.errors import Locked
+from resolvers.arrays import any_id
 
 
 async def require_writable(ctx: RequestContext, project_ids: Iterable[str]) -> None:
@@ -34,7 +35,7 @@ async def require_writable(ctx: RequestContext, project_ids: Iterable[str]) -> N
     rows = (
         await ctx.execute(
             select(Project.id, Project.archived)
-            .where(Project.id.in_(ids))
+            .where(any_id(Project.id, ids))
             .order_by(Project.id)
             .with_for_update(read=True)
         )

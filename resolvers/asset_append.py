@@ -29,13 +29,14 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
-from resolvers.filters.values import load_json
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
 from schema.inputs.where import ProjectWhere
 
 APPEND = "append assets"
+MAX_KEY_BYTES = 2000  # longest id or external id, in UTF-8 bytes (see check_key_length)
 _ARRAYS = {
     "contentArray": "content_array",
     "externalIDArray": "external_id_array",
@@ -114,14 +115,11 @@ def _length(data: AppendManyAssetsData) -> int:
     return next(iter(lengths.values()), 0)
 
 
-def parse_metadata(value: str, item: str) -> dict[str, Any]:
-    try:
-        parsed = load_json(value)
-    except ValueError as exc:
-        raise BadUserInput(f"{item}: jsonMetadata must be a JSON-encoded object string: {exc}.") from None
-    if not isinstance(parsed, dict):
-        raise BadUserInput(f"{item}: jsonMetadata must be a JSON object, got {type(parsed).__name__}.")
-    return parsed
+def check_key_length(value: str, what: str) -> None:
+    """Ids and external ids live in btree indexes, whose rows hold at most about 2,700 bytes: a longer
+    key would fail at INSERT time as an internal error. S3 keys (1,024 bytes) and paths fit."""
+    if len(value) > MAX_KEY_BYTES // 4 and len(value.encode()) > MAX_KEY_BYTES:
+        raise BadUserInput(f"{what} is {len(value.encode())} bytes long (UTF-8): at most {MAX_KEY_BYTES}.")
 
 
 def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> list[dict[str, Any]]:
@@ -133,6 +131,8 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
     honeypots = data.is_honeypot_array or [False] * count
     rows = []
     for index in range(count):
+        check_key_length(ids[index], f"Item {index}: idArray[{index}]")
+        check_key_length(externals[index], f"Item {index}: externalIDArray[{index}]")
         item = f"Item {index} (external id '{externals[index]}')"
         if not ids[index]:
             raise BadUserInput(f"{item}: idArray must not hold empty ids.")
@@ -143,7 +143,7 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
                 "id": ids[index],
                 "project_id": project.id,
                 "external_id": externals[index],
-                "json_metadata": parse_metadata(metadata[index], item),
+                "json_metadata": parse_json_object(metadata[index], f"{item}: jsonMetadata"),
                 "json_content": contents[index] or None,
                 "is_honeypot": honeypots[index],
             }

@@ -1,11 +1,12 @@
 """Changing asset properties (Kili's `updatePropertiesInAssets`): pairs of (AssetWhere, AssetData),
 applied in order, in one transaction, all or nothing. Status is never written here.
 
-Statements stay batched whatever the number of pairs: wheres of the form `{id}` (what the Kili SDK
-sends) are matched by one statement and any others by one UNION ALL; then one role check, one
-archive check, one UPDATE executed for all assets (one executemany per distinct set of changed
-columns), and one statement re-reading the updated rows. External ids and assignees add one
-statement each when given (plus one DELETE and one INSERT for assignees).
+Statements stay batched whatever the number of pairs: one statement matches every pair's where and
+locks the assets in id order (`{id}` wheres, what the Kili SDK sends, as one table of ids, the others
+as branches of a UNION ALL); then one role check, one archive check, one UPDATE executed for all
+assets (one executemany per distinct set of changed columns), and one statement re-reading the
+updated rows. External ids and assignees add one statement each when given (plus one DELETE and one
+INSERT for assignees, each binding arrays).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, literal, select, union_all, update
+from sqlalchemy import Integer, Select, delete, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -23,11 +24,12 @@ from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetAssignee, Project, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from resolvers.archive import require_writable
-from resolvers.arrays import values_table
-from resolvers.asset_append import parse_metadata, quoted
+from resolvers.arrays import any_id, values_table
+from resolvers.asset_append import check_key_length, quoted
 from resolvers.assignees import Assignable, assignable_users, resolve_assignees
 from resolvers.content import ContentRequest, StoredContent, resolve_contents
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import minimum_role, require_role
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AssetData
@@ -69,42 +71,40 @@ def _is_by_id(where: AssetWhere) -> bool:
 
 
 async def _match(ctx: RequestContext, wheres: list[AssetWhere]) -> list[list[Target]]:
-    """The assets each where matches (oldest first): one statement for `{id}` wheres, one for the rest."""
+    """The assets each where matches (oldest first), locked FOR UPDATE in id order, the order every
+    writer of asset rows locks them in (resolvers/workflow.py), so concurrent calls serialize instead
+    of deadlocking. One statement: `{id}` wheres (what the Kili SDK sends) are one table of ids, any
+    others one UNION ALL branch each."""
     columns = (Asset.id, Asset.project_id, Asset.external_id, Project.input_type, Asset.created_at)
-    matched: list[list[Target]] = [[] for _ in wheres]
     by_id = [i for i, where in enumerate(wheres) if _is_by_id(where)]
-    others = [i for i in range(len(wheres)) if i not in set(by_id)]
+    branches: list[Select] = []
     if by_id:
-        wanted = values_table("wanted", id=list(dict.fromkeys(str(wheres[i].id) for i in by_id)))
-        rows = (
-            await ctx.execute(
-                select(*columns)
-                .select_from(wanted)
-                .join(Asset, Asset.id == wanted.c.id)
-                .join(Project, Project.id == Asset.project_id)
-                .where(compile_asset_where(None, ctx.viewer))
-            )
-        ).all()
-        found = {row[0]: Target(*row) for row in rows}
-        for i in by_id:
-            if wheres[i].id in found:
-                matched[i].append(found[wheres[i].id])
-    if others:
-        branches = [
-            select(literal(i).label("pair"), *columns)
-            .join(Project, Project.id == Asset.project_id)
-            .where(compile_asset_where(wheres[i], ctx.viewer))
-            for i in others
-        ]
-        statement = branches[0] if len(branches) == 1 else union_all(*branches)
-        for pair, *row in (await ctx.execute(statement)).all():
-            matched[pair].append(Target(*row))
-        for i in others:
-            matched[i].sort(key=lambda t: (t.created_at, t.id))
+        wanted = values_table("wanted", {"pair": Integer()}, pair=by_id, id=[str(wheres[i].id) for i in by_id])
+        branches.append(
+            select(wanted.c.pair, Asset.id)
+            .select_from(wanted)
+            .join(Asset, Asset.id == wanted.c.id)
+            .where(compile_asset_where(None, ctx.viewer))
+        )
+    for i in sorted(set(range(len(wheres))) - set(by_id)):
+        branches.append(select(literal(i).label("pair"), Asset.id).where(compile_asset_where(wheres[i], ctx.viewer)))
+    matches = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("matches")
+    rows = await ctx.execute(
+        select(matches.c.pair, *columns)
+        .select_from(matches)
+        .join(Asset, Asset.id == matches.c.id)
+        .join(Project, Project.id == Asset.project_id)
+        .order_by(Asset.id)
+        .with_for_update(of=Asset.__table__)
+    )
+    matched: list[list[Target]] = [[] for _ in wheres]
+    for pair, *row in rows.all():
+        matched[pair].append(Target(*row))
     for i, targets in enumerate(matched):
         if not targets:
             named = f" (id '{wheres[i].id}')" if wheres[i].id is not None else ""
             raise NotFound(f"Pair {i}{named}: `where` matches no asset you may see.")
+        targets.sort(key=lambda t: (t.created_at, t.id))
     return matched
 
 
@@ -112,6 +112,7 @@ def _validate(index: int, data: AssetData, targets: list[Target]) -> None:
     if data.external_id is not None:
         if not data.external_id:
             raise BadUserInput(f"Pair {index}: externalId must not be empty.")
+        check_key_length(data.external_id, f"Pair {index}: externalId")
         if len(targets) > 1:
             raise BadUserInput(
                 f"Pair {index}: externalId '{data.external_id}' is unique in a project, but `where` matches "
@@ -127,7 +128,7 @@ def _plain_changes(index: int, data: AssetData) -> dict[str, Any]:
     if data.external_id is not None:
         changes["external_id"] = data.external_id
     if data.json_metadata is not None:
-        changes["json_metadata"] = parse_metadata(data.json_metadata, f"Pair {index}")
+        changes["json_metadata"] = parse_json_object(data.json_metadata, f"Pair {index}: jsonMetadata")
     if data.json_content is not None:
         changes["json_content"] = data.json_content or None
     return changes
@@ -226,12 +227,16 @@ async def _write(
         )
         resets = [asset_id for asset_id, a in assignments.items() if a.reset]
         if resets:
-            await ctx.db.execute(delete(AssetAssignee).where(AssetAssignee.asset_id.in_(resets)))
-        pairs = [
-            {"asset_id": asset_id, "user_id": u} for asset_id, a in assignments.items() for u in sorted(a.user_ids)
-        ]
+            await ctx.db.execute(delete(AssetAssignee).where(any_id(AssetAssignee.asset_id, resets)))
+        pairs = [(asset_id, u) for asset_id, a in assignments.items() for u in sorted(a.user_ids)]
         if pairs:
-            await ctx.db.execute(pg_insert(AssetAssignee).values(pairs).on_conflict_do_nothing())
+            # Two arrays, not two parameters per row (17,000 rows would pass PostgreSQL's 32,767).
+            added = values_table("added", asset_id=[p[0] for p in pairs], user_id=[p[1] for p in pairs])
+            await ctx.db.execute(
+                pg_insert(AssetAssignee)
+                .from_select(["asset_id", "user_id"], select(added.c.asset_id, added.c.user_id))
+                .on_conflict_do_nothing()
+            )
 
 
 async def update_properties_in_assets(

@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, tuple_, update
 
@@ -44,9 +43,9 @@ from gateway.db.ids import new_id
 from gateway.db.models import Asset, Label, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Forbidden, NotFound
 from resolvers.archive import require_writable
-from resolvers.arrays import any_id
+from resolvers.arrays import any_id, values_table
 from resolvers.filters.asset_where import compile_asset_where
-from resolvers.filters.values import load_json
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import LABEL_ON_BEHALF, REVIEW_LABELS, minimum_role, roles_in
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyLabelsData, AppendToLabelsData
@@ -142,7 +141,7 @@ def _parse(
     seconds_to_label: float | None,
     label_type: str,
 ) -> NewLabel:
-    parsed = _json_object(json_response, where)
+    parsed = parse_json_object(json_response, f"{where}: jsonResponse")
     if label_type == "PREDICTION" and not (model_name and model_name.strip()):
         raise BadUserInput(f"{where}: PREDICTION labels need a modelName.")
     return NewLabel(
@@ -153,29 +152,6 @@ def _parse(
         model_name=model_name,
         seconds_to_label=seconds_to_label,
     )
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _json_object(text: str, where: str) -> dict:
-    """A JSON object string that PostgreSQL's jsonb accepts (no NaN/Infinity, no NUL characters)."""
-    try:
-        parsed = load_json(text)
-    except (TypeError, ValueError) as exc:
-        raise BadUserInput(f"{where}: jsonResponse must be a JSON-encoded object string: {exc}.") from None
-    if not isinstance(parsed, dict):
-        raise BadUserInput(f"{where}: jsonResponse must be a JSON object, got {type(parsed).__name__}.")
-    if "\\u0000" in text and _has_nul(parsed):
-        raise BadUserInput(f"{where}: jsonResponse must not contain NUL characters (\\u0000).")
-    return parsed
 
 
 async def _lock(ctx: RequestContext, condition: ColumnElement[bool], *, limit: int | None = None) -> list[_Target]:
@@ -288,11 +264,13 @@ async def _delete_replaced(
 ) -> None:
     """overwrite: one DELETE of the labels the new ones replace (see the module docstring)."""
     if label_type in MODEL_LABEL_TYPES:
-        keys = {(item.asset_id, item.model_name or "") for item in items}
-        replaced = tuple_(Label.asset_id, func.coalesce(Label.model_name, "")).in_(list(keys))
+        keys = list({(item.asset_id, item.model_name or "") for item in items})
+        key_columns = tuple_(Label.asset_id, func.coalesce(Label.model_name, ""))
     else:
-        keys = {(item.asset_id, author) for item, author in zip(items, authors, strict=True)}
-        replaced = tuple_(Label.asset_id, Label.author_id).in_(list(keys))
+        keys = list({(item.asset_id, author) for item, author in zip(items, authors, strict=True)})
+        key_columns = tuple_(Label.asset_id, Label.author_id)
+    table = values_table("replaced", asset_id=[a for a, _ in keys], other=[o for _, o in keys])
+    replaced = key_columns.in_(select(table.c.asset_id, table.c.other))
     await ctx.execute(
         delete(Label)
         .where(Label.label_type == label_type, any_id(Label.asset_id, targets), replaced)

@@ -37,14 +37,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise BadUserInput(f"Malformed cursor '{cursor}': pass a pageInfo.endCursor you received.") from None
 
 
-def check_skip(skip: int) -> int:
-    if skip < 0:
-        raise BadUserInput(f"skip must be 0 or more, got {skip}.")
-    return skip
-
-
 def offset_page(statement: Select, created_at: Any, row_id: Any, first: int, skip: int) -> Select:
-    return statement.order_by(created_at, row_id).offset(check_skip(skip)).limit(first)
+    return statement.order_by(created_at, row_id).offset(skip).limit(first)
 
 
 def keyset_page(statement: Select, created_at: Any, row_id: Any, first: int, after: str | None) -> Select:

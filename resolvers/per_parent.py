@@ -1,8 +1,8 @@
 """Per-parent paging in one statement, for relation fields such as `Set.assets(first, skip)`.
 
 A DataLoader batches keys `(parent id, first, skip, variant)`. All keys go to PostgreSQL as one
-VALUES list; each key is its own window partition, numbered by ROW_NUMBER() in the relation's
-order, and only the rows inside the key's window come back. So one statement answers any number
+table of arrays (`unnest`); each key is its own window partition, numbered by ROW_NUMBER() in the
+relation's order, and only the rows inside the key's window come back. So one statement answers any number
 of parents, even when aliases ask the same parent for different pages or filters (variants).
 """
 
@@ -12,10 +12,11 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Integer, Select, String, and_, column, func, or_, select, values
+from sqlalchemy import BigInteger, ColumnElement, FromClause, Integer, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from gateway.context import RequestContext
+from resolvers.arrays import values_table
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,16 @@ async def load_pages(
     if not keys:
         return []
     variants = list(dict.fromkeys(key.variant for key in keys))
-    page_keys = values(
-        column("k", Integer),
-        column("parent_id", String),
-        column("variant", Integer),
-        column("lo", Integer),
-        column("hi", Integer),
-        name="page_keys",
-    ).data(
-        [(k, key.parent_id, variants.index(key.variant), key.skip, key.skip + key.first) for k, key in enumerate(keys)]
+    # Arrays, not a VALUES list: five parameters per key would pass PostgreSQL's limit of 32,767 at
+    # 6,554 parents. lo/hi are bigint: `skip` may be any non-negative Int, and skip + first beyond.
+    page_keys = values_table(
+        "page_keys",
+        {"k": Integer(), "variant": Integer(), "lo": BigInteger(), "hi": BigInteger()},
+        k=list(range(len(keys))),
+        parent_id=[key.parent_id for key in keys],
+        variant=[variants.index(key.variant) for key in keys],
+        lo=[key.skip for key in keys],
+        hi=[key.skip + key.first for key in keys],
     )
     statement = related(page_keys)
     filtered = [(i, variant) for i, variant in enumerate(variants) if variant is not None]

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select
 from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetAssignee, Project, ProjectMember, User, utcnow
 from gateway.errors import BadUserInput, Conflict, Forbidden, NotFound
-from resolvers.filters.values import load_json
+from resolvers.json_strings import parse_json_object
 from resolvers.roles import GRANT_ADMIN, Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
@@ -24,17 +24,9 @@ from schema.inputs.data import CreateProjectData, ProjectMemberData, UpdateProje
 MANAGE = "manage the project"
 
 
-def parse_json_interface(value: str | None) -> Any:
+def parse_json_interface(value: str | None) -> dict[str, Any] | None:
     """The ontology: a JSON object string; `"null"` (what the SDK sends for none) or nothing is None."""
-    if value is None:
-        return None
-    try:
-        parsed = load_json(value)
-    except ValueError as exc:
-        raise BadUserInput(f"jsonInterface must be a JSON-encoded object string: {exc}") from None
-    if parsed is not None and not isinstance(parsed, dict):
-        raise BadUserInput(f"jsonInterface must be a JSON object, got {type(parsed).__name__}.")
-    return parsed
+    return parse_json_object(value, "jsonInterface", null_ok=True)
 
 
 async def create_project(ctx: RequestContext, data: CreateProjectData) -> Project:

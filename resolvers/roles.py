@@ -25,6 +25,7 @@ from sqlalchemy import select
 from gateway.context import RequestContext
 from gateway.db.models import Project, ProjectMember
 from gateway.errors import Forbidden, NotFound
+from resolvers.arrays import any_id
 
 
 class Role(IntEnum):
@@ -146,7 +147,7 @@ async def roles_in(ctx: RequestContext, project_ids: Iterable[str]) -> dict[str,
             .outerjoin(
                 ProjectMember, (ProjectMember.project_id == Project.id) & (ProjectMember.user_id == viewer.user_id)
             )
-            .where(Project.id.in_(ids))
+            .where(any_id(Project.id, ids))
         )
     ).all()
     roles: dict[str, Role] = {}

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, func, select
 from gateway.context import RequestContext
 from gateway.db.models import Asset, Session, SessionEvent
 from gateway.errors import NotFound
+from resolvers.arrays import any_id
 from resolvers.filters.session_where import compile_session_where
 from resolvers.paging import keyset_page, offset_page
 from resolvers.per_parent import PageKey, load_pages
@@ -58,7 +59,7 @@ async def asset_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) 
 
 def event_types_condition(types: tuple[str, ...]) -> ColumnElement[bool]:
     """Event type is one of `types` (stored spellings are compared case-insensitively)."""
-    return func.upper(func.btrim(SessionEvent.event_type)).in_(list(types))
+    return any_id(func.upper(func.btrim(SessionEvent.event_type)), types)
 
 
 async def event_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) -> list[list[SessionEvent]]:

@@ -9,6 +9,7 @@ from gateway.context import RequestContext
 from gateway.db.models import Organization, Project
 from gateway.errors import BadUserInput, Forbidden
 from resolvers.archive import require_writable
+from resolvers.arrays import any_id
 from resolvers.content import project_of_key
 from resolvers.roles import Role, roles_in
 
@@ -43,7 +44,7 @@ async def create_upload_urls(ctx: RequestContext, file_paths: list[str] | None) 
     unlicensed = await ctx.scalars(
         select(Project.id)
         .join(Organization, Organization.id == Project.organization_id)
-        .where(Project.id.in_(project_ids), Organization.upload_local_data.is_(False))
+        .where(any_id(Project.id, project_ids), Organization.upload_local_data.is_(False))
     )
     if unlicensed:
         path = next(p for p, project_id in project_of_path.items() if project_id in set(unlicensed))

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.limits import QueryLimits
 from schema.extensions import GraphQLCore32Introspection, SchemaValidation, coded_errors
+from schema.input_checks import install_argument_checks
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -43,7 +44,7 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(*, suggestions: bool = False) -> strawberry.Schema:
     """The schema; `suggestions` turns "Did you mean …?" hints on (LABELGATE_GRAPHQL_SUGGESTIONS)."""
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=ANNOTATION_TYPES,
@@ -59,6 +60,9 @@ def build_schema(*, suggestions: bool = False) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         suggestions=suggestions,
     )
+    # NUL characters, list lengths and negative `skip`, checked for every field at once.
+    install_argument_checks(schema._schema)
+    return schema
 
 
 def export_sdl() -> str:

@@ -9,6 +9,7 @@ from typing import Any, NewType
 import strawberry
 
 from gateway.settings import get_settings
+from resolvers.json_strings import json_value_problem
 
 PageSize = NewType("PageSize", int)
 JSON = NewType("JSON", object)
@@ -20,6 +21,15 @@ def _parse_page_size(value: Any) -> int:
     limit = get_settings().max_page_size
     if value < 0 or value > limit:
         raise ValueError(f"PageSize must be between 0 and {limit}, got {value}.")
+    return value
+
+
+def _parse_json(value: Any) -> Any:
+    """Any JSON value PostgreSQL's jsonb can take: Python-made bodies may carry NaN or Infinity, and
+    nesting is limited (resolvers/json_strings.py)."""
+    problem = json_value_problem(value, nul=False)  # NUL: schema/input_checks.py names the argument
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -35,6 +45,6 @@ SCALAR_MAP = {
         name="JSON",
         description="Any JSON value (used by free-form filters such as `AssetWhere.metadata`).",
         serialize=lambda v: v,
-        parse_value=lambda v: v,
+        parse_value=_parse_json,
     ),
 }

@@ -6,20 +6,25 @@ same conditions stay correct wherever they are nested (e.g. `labels(where: {asse
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, case, cast, exists, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Numeric, Select, any_, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gateway.auth import Viewer
 from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, User
 from gateway.errors import BadUserInput
-from resolvers.filters.common import all_of, in_list, not_in_list, number_range, time_range
+from resolvers.arrays import any_id
+from resolvers.filters.common import all_of, contains_any_text, in_list, not_in_list, number_range, time_range
 from resolvers.filters.project_where import project_conditions
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere, ProjectWhere
 
 Conditions = list[ColumnElement[bool] | None]
+MAX_METADATA_KEYS = 100
+# Any-of lists up to this long are ORs of containments, which the GIN index on json_metadata serves.
+ANY_OF_BY_CONTAINMENT = 20
 
 # V2/V3 workflow filters (input field → GraphQL name). labelgate runs the V1 status workflow only.
 _STEP_FILTERS = {
@@ -73,7 +78,7 @@ def users_by_reference(references: list[str]) -> Select:
     """Ids of the users named by id or (case-insensitive) email."""
     return (
         select(User.id)
-        .where(or_(User.id.in_(references), func.lower(User.email).in_([r.lower() for r in references])))
+        .where(or_(any_id(User.id, references), any_id(func.lower(User.email), [r.lower() for r in references])))
         .correlate(None)
     )
 
@@ -84,15 +89,8 @@ def _identity(where: AssetWhere) -> Conditions:
         in_list(Asset.id, where.id_in),
         not_in_list(Asset.id, where.id_not_in),
         in_list(Asset.external_id, where.external_id_strictly_in),
-        _external_id_contains_any(where.external_id_in),
+        contains_any_text(Asset.external_id, where.external_id_in, "externalIdIn"),
     ]
-
-
-def _external_id_contains_any(fragments: list[str] | None) -> ColumnElement[bool] | None:
-    """Case-insensitive substring match, any of the fragments (`%` and `_` match themselves)."""
-    if fragments is None:
-        return None
-    return or_(false(), *[Asset.external_id.icontains(f, autoescape=True) for f in fragments])
 
 
 def _workflow(where: AssetWhere) -> Conditions:
@@ -152,7 +150,7 @@ def _sets_and_sessions(where: AssetWhere) -> Conditions:
     in_sets = None
     if where.set_id_in is not None:
         in_sets = Asset.id.in_(
-            select(SetAsset.asset_id).where(SetAsset.set_id.in_(list(where.set_id_in))).correlate(None)
+            select(SetAsset.asset_id).where(any_id(SetAsset.set_id, where.set_id_in)).correlate(None)
         )
     return [
         in_sets,
@@ -177,6 +175,8 @@ def metadata_condition(metadata: Any) -> ColumnElement[bool] | None:
         raise BadUserInput(
             f"metadata must be an object {{key: value | [values] | [min, max]}}, got {type(metadata).__name__}."
         )
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise BadUserInput(f"metadata: {len(metadata)} keys, at most {MAX_METADATA_KEYS} in one filter.")
     return all_of([_metadata_key_condition(str(key), value) for key, value in metadata.items()])
 
 
@@ -192,9 +192,13 @@ def _metadata_key_condition(key: str, value: Any) -> ColumnElement[bool]:
         stored = Asset.json_metadata[key]
         # CASE guarantees the cast only runs on numbers (AND gives no evaluation order).
         number = case((func.jsonb_typeof(stored) == "number", cast(stored.astext, Numeric)), else_=None)
-        return number.between(low, high)
-    if isinstance(value, list):
+        # Bounds as numeric: any size (2**63 and beyond), compared exactly with the stored numbers.
+        return number.between(literal(Decimal(str(low)), Numeric), literal(Decimal(str(high)), Numeric))
+    if isinstance(value, list) and len(value) <= ANY_OF_BY_CONTAINMENT:
         return or_(false(), *[_metadata_equals(key, item) for item in value])
+    if isinstance(value, list):
+        # One jsonb[] parameter however long the list (containments bind one parameter each).
+        return Asset.json_metadata[key] == any_(literal(value, ARRAY(JSONB)))
     return _metadata_equals(key, value)
 
 

@@ -17,15 +17,17 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, literal, or_
+from sqlalchemy import ColumnElement, Numeric, and_, cast, func, literal, or_
 from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 
 from gateway.errors import BadUserInput
 
 MAX_COMPARISONS = 100
 MAX_DEPTH = 20
+COUNT_CEILING = Decimal(2**32)  # above any count jsonb_array_length can return
 EXAMPLE = "JOB.CATEGORY.count > 0 AND (JOB2.A.count = 1 OR JOB2.B.count >= 2)"
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
@@ -153,7 +155,9 @@ class _Parser:
         self.comparisons += 1
         if self.comparisons > MAX_COMPARISONS:
             raise _error(self.expression, f"more than {MAX_COMPARISONS} comparisons", path.position)
-        value = float(number.text) if "." in number.text else int(number.text)
+        # `count > 3000000000` is a fine (never true) question, not an overflow: numbers are numeric,
+        # and any beyond every possible count compare like COUNT_CEILING (so no size overflows numeric).
+        value = literal(min(Decimal(number.text), COUNT_CEILING), Numeric)
         return _OPERATORS[op.text](category_count(self.column, parts[0], parts[1]), value)
 
 

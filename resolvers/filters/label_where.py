@@ -8,10 +8,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 
 from gateway.auth import Viewer
 from gateway.db.models import Asset, Label, User
+from resolvers.arrays import any_id
 from resolvers.filters.asset_where import Conditions, asset_conditions, has_conditions, in_projects, users_by_reference
 from resolvers.filters.common import all_of, in_list, number_range, time_range
 from resolvers.filters.label_search import search_condition
-from resolvers.filters.values import parse_time
+from resolvers.filters.values import later, parse_time
 from resolvers.users import user_conditions
 from resolvers.visibility import project_visible
 from schema.inputs.where import LabelWhere
@@ -76,11 +77,11 @@ def _authors_named(references: list[str]) -> Select:
         select(User.id)
         .where(
             or_(
-                User.id.in_(references),
-                func.lower(User.email).in_(lowered),
-                func.lower(User.firstname).in_(lowered),
-                func.lower(User.lastname).in_(lowered),
-                full_name.in_(lowered),
+                any_id(User.id, references),
+                any_id(func.lower(User.email), lowered),
+                any_id(func.lower(User.firstname), lowered),
+                any_id(func.lower(User.lastname), lowered),
+                any_id(full_name, lowered),
             )
         )
         .correlate(None)
@@ -93,8 +94,5 @@ def _created_at(value: str | None) -> ColumnElement[bool] | None:
     if value is None:
         return None
     start, day_only = parse_time(value, "createdAt")
-    try:
-        end = start + (timedelta(days=1) if day_only else timedelta(milliseconds=1))
-    except OverflowError:  # the last day (or millisecond) a datetime holds: nothing comes after it
-        return Label.created_at >= start
+    end = later(start, timedelta(days=1) if day_only else timedelta(milliseconds=1))
     return and_(Label.created_at >= start, Label.created_at < end)

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, false, or_
 
 from gateway.auth import Viewer
 from gateway.db.models import Project
-from resolvers.filters.common import all_of, in_list, time_range
+from resolvers.filters.common import all_of, contains_text, in_list, time_range
 from resolvers.visibility import project_visible
 from schema.inputs.where import ProjectWhere
 
@@ -27,8 +27,8 @@ def project_conditions(where: ProjectWhere | None) -> list[ColumnElement[bool] |
         *time_range(Project.updated_at, where.updated_at_gte, where.updated_at_lte, "updatedAt"),
     ]
     if where.search_query:
-        pattern = f"%{where.search_query}%"
-        conditions.append(or_(Project.title.ilike(pattern), Project.description.ilike(pattern)))
+        query = where.search_query
+        conditions.append(or_(contains_text(Project.title, query), contains_text(Project.description, query)))
     return conditions
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement
 
 from gateway.auth import Viewer
 from gateway.db.models import Session
-from resolvers.filters.common import all_of, in_list, time_range
+from resolvers.filters.common import all_of, contains_text, in_list, time_range
 from resolvers.filters.set_where import in_matching_projects
 from resolvers.visibility import project_visible
 from schema.inputs.where import SessionWhere
@@ -20,7 +20,7 @@ def session_conditions(where: SessionWhere | None) -> list[ColumnElement[bool] |
         Session.id == where.id if where.id is not None else None,
         in_list(Session.id, where.id_in),
         in_matching_projects(Session.project_id, where.project),
-        Session.name.icontains(where.name_contains, autoescape=True) if where.name_contains is not None else None,
+        contains_text(Session.name, where.name_contains),
         in_list(Session.session_type, where.session_type_in),
         in_list(Session.status, where.status_in),
         *time_range(Session.start_time, where.start_time_gte, where.start_time_lte, "startTime"),

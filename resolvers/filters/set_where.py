@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, select
 
 from gateway.auth import Viewer
 from gateway.db.models import AssetSet, Project, SetAsset
-from resolvers.filters.common import all_of, in_list, time_range
+from resolvers.filters.common import all_of, contains_text, in_list, time_range
 from resolvers.filters.project_where import project_conditions
 from resolvers.visibility import project_visible
 from schema.inputs.where import ProjectWhere, SetWhere
@@ -30,7 +30,7 @@ def set_conditions(where: SetWhere | None) -> list[ColumnElement[bool] | None]:
         in_list(AssetSet.id, where.id_in),
         in_matching_projects(AssetSet.project_id, where.project),
         in_list(AssetSet.name, where.name_in),
-        AssetSet.name.icontains(where.name_contains, autoescape=True) if where.name_contains is not None else None,
+        contains_text(AssetSet.name, where.name_contains),
         AssetSet.tags.overlap(list(where.tags_in)) if where.tags_in is not None else None,
         AssetSet.is_locked == where.is_locked if where.is_locked is not None else None,
         AssetSet.origin_set_id == where.origin_set_id if where.origin_set_id is not None else None,

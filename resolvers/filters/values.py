@@ -1,17 +1,22 @@
-"""Parsing of filter values that travel as strings: dates and JSON."""
+"""Parsing of filter values that travel as strings: dates.
+
+Python's datetimes span years 1 to 9999 and overflow at their edges (`9999-12-31` plus the day a
+`...Lte` bound adds, `0001-01-01T00:00+14:00` in UTC). Such bounds mean "before/after every time we
+store", so they are clamped to the edges instead of failing.
+"""
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from gateway.errors import BadUserInput
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
 
 def parse_time(value: str, field: str) -> tuple[datetime, bool]:
-    """A filter date: `YYYY-MM-DD` or ISO-8601 (a missing zone means UTC).
+    """A filter date: `YYYY-MM-DD` or ISO-8601 (a missing zone means UTC), as a UTC instant.
     Returns the instant and whether only a day was given."""
     text = value.strip()
     try:
@@ -22,12 +27,20 @@ def parse_time(value: str, field: str) -> tuple[datetime, bool]:
         raise BadUserInput(
             f"{field}: '{value}' is not a date; use YYYY-MM-DD or ISO-8601 such as 2026-01-31T12:00:00.000Z."
         ) from None
-    instant = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC), False
     try:
-        instant.astimezone(UTC)  # "0001-01-01T00:00+02:00" is a time of year 0, which nothing can store
+        return parsed.astimezone(UTC), False
+    except OverflowError:  # the offset moves it before year 1 or after 9999
+        return (EARLIEST if parsed.year == 1 else LATEST), False
+
+
+def later(instant: datetime, delta: timedelta) -> datetime:
+    """`instant + delta`, at most LATEST."""
+    try:
+        return instant + delta
     except OverflowError:
-        raise BadUserInput(f"{field}: '{value}' is out of range: dates go from year 1 to year 9999 (UTC).") from None
-    return instant, False
+        return LATEST
 
 
 def lower_bound(value: str, field: str) -> datetime:
@@ -41,34 +54,5 @@ def upper_bound(value: str, field: str) -> tuple[datetime, bool]:
     instant, day_only = parse_time(value, field)
     if not day_only:
         return instant, False
-    if instant.date() == date.max:
-        return datetime.max.replace(tzinfo=UTC), False
-    return instant + timedelta(days=1), True
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} does not fit a double-precision number")
-    return number
-
-
-def load_json(text: str) -> Any:
-    """`json.loads` for what PostgreSQL's jsonb stores: NaN, Infinity and numbers beyond a double (1e999,
-    which Python reads as infinity) are a ValueError here instead of an error of the database."""
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
-
-
-def parse_json_object(value: str, field: str) -> dict[str, Any]:
-    """A JSON-encoded object string, as Kili sends `json*` values."""
-    try:
-        parsed = load_json(value)
-    except (TypeError, ValueError) as exc:
-        raise BadUserInput(f"{field} must be a JSON-encoded object string: {exc}") from None
-    if not isinstance(parsed, dict):
-        raise BadUserInput(f"{field} must be a JSON-encoded object, got {type(parsed).__name__}.")
-    return parsed
+    end = later(instant, timedelta(days=1))
+    return end, end is not LATEST

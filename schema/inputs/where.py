@@ -1,6 +1,8 @@
 """Filter inputs with Kili's names and shapes. Every field is optional; an empty object means no filter.
 
-List filters (`...In`) given as an empty list match nothing; left out (or null) they filter nothing.
+List filters (`...In`) given as an empty list match nothing; left out (or null) they filter nothing; a list
+holds at most LABELGATE_MAX_LIST_LENGTH items (10,000 by default). Substring filters are case-insensitive
+and take `%` and `_` literally.
 Date filters take `YYYY-MM-DD` or ISO-8601; a bare day given to a `...Lte` filter includes that day.
 """
 
@@ -47,7 +49,10 @@ class NotificationWhere:
 class ProjectWhere:
     id: strawberry.ID | None = F(default=None, description="Project id.")
     id_in: list[strawberry.ID] | None = F(default=None, description="Any of these project ids.")
-    search_query: str | None = F(default=None, description="Case-insensitive substring of the title or description.")
+    search_query: str | None = F(
+        default=None,
+        description="Case-insensitive substring of the title or description (`%` and `_` match themselves).",
+    )
     should_relaunch_kpi_computation: bool | None = F(default=None, description="Accepted and ignored.")
     starred: bool | None = F(default=None, description="Starred projects only (true) or others (false).")
     updated_at_gte: str | None = F(default=None, description="Updated at or after this date.")
@@ -117,7 +122,8 @@ class AssetWhere:
     project: ProjectWhere | None = F(default=None, description="Assets of matching projects.")
     external_id_strictly_in: list[str] | None = F(default=None, description="External id is exactly one of these.")
     external_id_in: list[str] | None = F(
-        default=None, description="External id contains any of these (case-insensitive substring)."
+        default=None,
+        description="External id contains any of these (case-insensitive substring; `%` and `_` match themselves).",
     )
     status_in: list[AssetStatus] | None = F(default=None, description="Status is any of these.")
     consensus_mark_gte: float | None = F(default=None, description="Consensus mark at least this.")
@@ -168,7 +174,9 @@ class SetWhere:
     id_in: list[strawberry.ID] | None = F(default=None, description="Any of these set ids.")
     project: ProjectWhere | None = F(default=None, description="Sets of matching projects.")
     name_in: list[str] | None = F(default=None, description="Name is exactly one of these.")
-    name_contains: str | None = F(default=None, description="Name contains this (case-insensitive substring).")
+    name_contains: str | None = F(
+        default=None, description="Name contains this (case-insensitive substring; `%` and `_` match themselves)."
+    )
     tags_in: list[str] | None = F(default=None, description="Sets having any of these tags.")
     is_locked: bool | None = F(default=None, description="Locked sets only (true) or unlocked ones (false).")
     origin_set_id: strawberry.ID | None = F(default=None, description="Sets derived from this set.")
@@ -184,7 +192,9 @@ class SessionWhere:
     id: strawberry.ID | None = F(default=None, description="Session id.")
     id_in: list[strawberry.ID] | None = F(default=None, description="Any of these session ids.")
     project: ProjectWhere | None = F(default=None, description="Sessions of matching projects.")
-    name_contains: str | None = F(default=None, description="Name contains this (case-insensitive substring).")
+    name_contains: str | None = F(
+        default=None, description="Name contains this (case-insensitive substring; `%` and `_` match themselves)."
+    )
     session_type_in: list[str] | None = F(default=None, description="Session type is exactly one of these.")
     status_in: list[str] | None = F(default=None, description="Status is exactly one of these.")
     start_time_gte: str | None = F(default=None, description="Recording started at or after this time.")

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.db import models
-from resolvers.paging import check_skip
 from resolvers.per_parent import PageKey
+from schema.queries.args import First, Skip
 from schema.scalars import PageSize
 from schema.timefmt import iso
 from schema.types.page import PageInfo
 from schema.types.project import Project
-from schema.types.set import RelationFirst, RelationSkip
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
@@ -98,11 +97,11 @@ class Session:
 
     @strawberry.field(description="The session's assets on its timeline: by timestamp (untimed last), then id.")
     async def assets(
-        self, info: strawberry.Info, first: RelationFirst = PageSize(100), skip: RelationSkip = 0
+        self, info: strawberry.Info, first: First = PageSize(100), skip: Skip = 0
     ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
         from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sessions)
 
-        rows = await info.context.loaders.asset_page_of_session.load(PageKey(self.id, first, check_skip(skip)))
+        rows = await info.context.loaders.asset_page_of_session.load(PageKey(self.id, first, skip))
         return [Asset.from_row(row) for row in rows]
 
     @strawberry.field(description="Number of assets on the session's timeline.")
@@ -117,15 +116,15 @@ class Session:
     async def events(
         self,
         info: strawberry.Info,
-        first: RelationFirst = PageSize(100),
-        skip: RelationSkip = 0,
+        first: First = PageSize(100),
+        skip: Skip = 0,
         event_type_in: Annotated[
             list[SessionEventType] | None,
             strawberry.argument(description="Only events of these kinds; an empty list matches none."),
         ] = None,
     ) -> list[SessionEvent]:
         types = None if event_type_in is None else tuple(sorted({t.value for t in event_type_in}))
-        key = PageKey(self.id, first, check_skip(skip), variant=types)
+        key = PageKey(self.id, first, skip, variant=types)
         return [SessionEvent.from_row(row) for row in await info.context.loaders.event_page_of_session.load(key)]
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.db import models
-from resolvers.paging import check_skip
 from resolvers.per_parent import PageKey
+from schema.queries.args import First, Skip
 from schema.scalars import PageSize
 from schema.timefmt import iso
 from schema.types.page import PageInfo
@@ -17,9 +17,6 @@ from schema.types.project import Project
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
-
-RelationFirst = Annotated[PageSize, strawberry.argument(description="Page size, at most 100.")]
-RelationSkip = Annotated[int, strawberry.argument(description="Rows to skip, in the relation's order.")]
 
 
 @strawberry.type(description="A named, curated collection of one project's assets.")
@@ -52,11 +49,11 @@ class Set:
 
     @strawberry.field(description="The set's assets, in the order they were added (then by id).")
     async def assets(
-        self, info: strawberry.Info, first: RelationFirst = PageSize(100), skip: RelationSkip = 0
+        self, info: strawberry.Info, first: First = PageSize(100), skip: Skip = 0
     ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
         from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sets)
 
-        rows = await info.context.loaders.asset_page_of_set.load(PageKey(self.id, first, check_skip(skip)))
+        rows = await info.context.loaders.asset_page_of_set.load(PageKey(self.id, first, skip))
         return [Asset.from_row(row) for row in rows]
 
     @strawberry.field(description="Number of assets in the set.")
