@@ -44,6 +44,7 @@ from gateway.errors import ServiceUnavailable
 from gateway.settings import Settings
 from gateway.storage import Storage
 from resolvers.arrays import any_id, values_table
+from resolvers.transactions import write_transaction
 
 log = logging.getLogger("labelgate.storage")
 
@@ -102,15 +103,9 @@ async def remove_queued(ctx: RequestContext, ids: list[str]) -> Attempt:
     """After the commit: removes the objects of the rows `ids` (queue_removals) and records the outcome.
     A failure leaves its row to the background retries and logs the backlog. Statements: 1 to claim the
     rows, 1 to delete those done, and when something failed 1 to reschedule it and 1 to count the backlog."""
-    try:
+    async with write_transaction(ctx):
         attempt = await _attempt(ctx.execute, ctx.storage, ctx.settings, any_id(StorageOutbox.id, ids))
         backlog = await storage_backlog(ctx.execute, ctx.storage.bucket) if attempt.failed else None
-        async with ctx.db_lock:
-            await ctx.db.commit()
-    except BaseException:
-        async with ctx.db_lock:
-            await ctx.db.rollback()
-        raise
     if backlog is not None:
         log.warning(
             "request %s: %d stored object(s) of deleted assets could not be removed (%s); "

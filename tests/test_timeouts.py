@@ -170,20 +170,22 @@ async def test_every_gateway_connection_has_the_budget_as_statement_timeout(sett
     assert statement_timeout_error(ValueError("x")) is None
 
 
+async def cancel_statements_blocked_by(conn) -> bool:
+    """Cancels (pg_cancel_backend) the gateway's statements waiting for `conn`'s lock; True once some were."""
+    pids = await conn.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'labelgate'"
+        " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    return bool(pids) and all([await conn.fetchval("SELECT pg_cancel_backend($1)", p["pid"]) for p in pids])
+
+
 async def test_a_cancelled_statement_in_a_resolver_is_timeout_not_internal(settings, seeder, app, api):
     """PostgreSQL's query_canceled (what statement_timeout raises; here sent by pg_cancel_backend)."""
     key = await _viewer_key(seeder)
     async with holding_lock(settings, "LOCK TABLE project IN ACCESS EXCLUSIVE MODE") as conn:
         request = asyncio.create_task(api.raw(COUNT_PROJECTS, key=key))
 
-        async def cancel_it() -> bool:
-            pids = await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'labelgate'"
-                " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-            )
-            return bool(pids) and all([await conn.fetchval("SELECT pg_cancel_backend($1)", p["pid"]) for p in pids])
-
-        await wait_for(cancel_it, 2)
+        await wait_for(lambda: cancel_statements_blocked_by(conn), 2)
         body = await request
     error = body["errors"][0]
     assert error["extensions"]["code"] == ErrorCode.TIMEOUT.value, error
@@ -195,14 +197,7 @@ async def test_a_cancelled_statement_while_authenticating_is_timeout(settings, s
     async with holding_lock(settings, "LOCK TABLE api_key IN ACCESS EXCLUSIVE MODE") as conn:
         request = asyncio.create_task(client.post("/graphql", json={"query": COUNT_PROJECTS}, headers=_headers(key)))
 
-        async def cancel_it() -> bool:
-            pids = await conn.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'labelgate'"
-                " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-            )
-            return bool(pids) and all([await conn.fetchval("SELECT pg_cancel_backend($1)", p["pid"]) for p in pids])
-
-        await wait_for(cancel_it, 2)
+        await wait_for(lambda: cancel_statements_blocked_by(conn), 2)
         response = await request
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"]["code"] == ErrorCode.TIMEOUT.value
