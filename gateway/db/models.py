@@ -119,7 +119,10 @@ class Session(SQLModel, table=True):
     """A recording (a drive, a flight): assets sit on its timeline by timestamp."""
 
     __tablename__ = "recording_session"
-    __table_args__ = (Index("ix_session_project_created", "project_id", "created_at", "id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_session_project_name"),
+        Index("ix_session_project_created", "project_id", "created_at", "id"),
+    )
     id: str = Field(default_factory=new_id, primary_key=True)
     project_id: str = _fk("project.id")
     name: str
@@ -129,6 +132,7 @@ class Session(SQLModel, table=True):
     end_time: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     resolution: float | None = Field(default=None, description="sampling resolution in seconds")
     aux_metadata: Any = _jsonb(dict)
+    origin_session_id: str | None = _fk("recording_session.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -145,6 +149,9 @@ class SessionEvent(SQLModel, table=True):
     start_time: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     end_time: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     value: float | None = Field(default=None, sa_type=Float)
+    state: str | None = Field(default=None, description="an interval's state, e.g. 'rain' (SceneBox)")
+    latitude: float | None = Field(default=None, sa_type=Float)
+    longitude: float | None = Field(default=None, sa_type=Float)
     comment: str | None = None
     aux_metadata: Any = _jsonb(dict)
     created_at: datetime = _created()
