@@ -6,7 +6,8 @@ LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below all
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
   issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
-  on behalf of others, and manages the project: its settings, archiving, and members below ADMIN;
+  on behalf of others, curates sets (create, fill, lock, split, delete), and manages the project: its
+  settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 
@@ -110,6 +111,19 @@ MUTATION_ROLES: dict[str, Needs] = {
         f"{RAISE_ISSUE.name} for an ISSUE; LABELER is enough for a QUESTION",
     ),
     "updatePropertiesInIssue": Needs(Role.REVIEWER, "in the issue's project", "settling remarks is part of review"),
+    **{
+        name: Needs(Role.TEAM_MANAGER, "in the set's project", "curating sets is the manager's work")
+        for name in (
+            "createSet",
+            "updateSet",
+            "addAssetsToSet",
+            "removeAssetsFromSet",
+            "lockSet",
+            "unlockSet",
+            "splitSet",
+            "deleteSet",
+        )
+    },
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {

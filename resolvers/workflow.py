@@ -74,7 +74,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions, in_projects
 from resolvers.roles import Role, minimum_role, require_role
-from resolvers.transactions import write_transaction
+from resolvers.transactions import WriteTransaction, write_transaction
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere
 
@@ -166,22 +166,25 @@ async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     the background until it succeeds. A named id no asset has is `succeeded` (already gone); one that
     still exists but was not matched, or is invisible to the viewer, is `declined`."""
     async with write_transaction(ctx) as tx:
-        assets = await lock_matched_assets(ctx, where)
-        projects = {a.project_id for a in assets}
-        await require_role(ctx, projects, minimum_role("deleteAssets"), "delete assets")
-        await require_writable(ctx, projects)
-        if assets:
-            await ctx.execute(
-                delete(Asset)
-                .where(any_id(Asset.id, [a.id for a in assets]))
-                .execution_options(synchronize_session=False)
-            )
-        # Another asset may refer to the same object (the same upload appended twice): the removal
-        # checks that after the commit and keeps the object then.
-        queued = await queue_removals(ctx, {a.storage_key for a in assets if a.storage_key})
-        if queued:
-            tx.on_commit(lambda: remove_queued(ctx, queued))
-        unmatched = await unmatched_named_assets(ctx, where, assets)
+        return await delete_matched_assets(ctx, tx, where)
+
+
+async def delete_matched_assets(ctx: RequestContext, tx: WriteTransaction, where: AssetWhere) -> Outcome:
+    """deleteAssets' work inside the caller's transaction `tx` (deleteSet with deleteContent runs it too)."""
+    assets = await lock_matched_assets(ctx, where)
+    projects = {a.project_id for a in assets}
+    await require_role(ctx, projects, minimum_role("deleteAssets"), "delete assets")
+    await require_writable(ctx, projects)
+    if assets:
+        await ctx.execute(
+            delete(Asset).where(any_id(Asset.id, [a.id for a in assets])).execution_options(synchronize_session=False)
+        )
+    # Another asset may refer to the same object (the same upload appended twice): the removal
+    # checks that after the commit and keeps the object then.
+    queued = await queue_removals(ctx, {a.storage_key for a in assets if a.storage_key})
+    if queued:
+        tx.on_commit(lambda: remove_queued(ctx, queued))
+    unmatched = await unmatched_named_assets(ctx, where, assets)
     return Outcome(
         succeeded=[a.key for a in assets] + [u.key for u in unmatched if u.gone],
         declined=[u.key for u in unmatched if not u.gone],

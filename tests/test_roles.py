@@ -48,6 +48,7 @@ class World:
     asset_id: str
     label_id: str
     issue_id: str
+    set_id: str
 
 
 async def _world(seeder: Seeder) -> World:
@@ -60,6 +61,7 @@ async def _world(seeder: Seeder) -> World:
     label = await seeder.label(asset, users["LABELER"])
     issue = models.Issue(project_id=project.id, asset_id=asset.id, author_id=users["REVIEWER"].id, text="box?")
     await seeder.add(issue)
+    asset_set = await seeder.asset_set(project, [asset])
     return World(
         project_id=project.id,
         user_ids={name: user.id for name, user in users.items()},
@@ -67,6 +69,7 @@ async def _world(seeder: Seeder) -> World:
         asset_id=asset.id,
         label_id=label.id,
         issue_id=issue.id,
+        set_id=asset_set.id,
     )
 
 
@@ -177,6 +180,34 @@ CALLS: dict[str, Callable[[World], Call]] = {
         {"i": w.issue_id},
     ),
 }
+_SET_WHERE = (
+    "mutation($s: ID!, $ids: [ID!]!) {{ m: {field}(setId: $s, where: {{idIn: $ids}}) {{ succeeded {{ assetId }} }} }}"
+)
+_SET_ID = "mutation($s: ID!) {{ m: {field}(id: $s) {{ id }} }}"
+CALLS.update(
+    {
+        "createSet": lambda w: (
+            'mutation($p: ID!) { m: createSet(data: {projectId: $p, name: "new"}) { id } }',
+            {"p": w.project_id},
+        ),
+        "updateSet": lambda w: (
+            'mutation($s: ID!) { m: updateSet(id: $s, data: {description: "d"}) { id } }',
+            {"s": w.set_id},
+        ),
+        "addAssetsToSet": lambda w: (_SET_WHERE.format(field="addAssetsToSet"), {"s": w.set_id, "ids": [w.asset_id]}),
+        "removeAssetsFromSet": lambda w: (
+            _SET_WHERE.format(field="removeAssetsFromSet"),
+            {"s": w.set_id, "ids": [w.asset_id]},
+        ),
+        "lockSet": lambda w: (_SET_ID.format(field="lockSet"), {"s": w.set_id}),
+        "unlockSet": lambda w: (_SET_ID.format(field="unlockSet"), {"s": w.set_id}),
+        "splitSet": lambda w: ("mutation($s: ID!) { m: splitSet(id: $s, sections: 2) { id } }", {"s": w.set_id}),
+        "deleteSet": lambda w: (
+            "mutation($s: ID!) { m: deleteSet(id: $s, deleteContent: true) { succeeded { assetId } } }",
+            {"s": w.set_id},
+        ),
+    }
+)
 # Allowed, but refused for another reason by design (labelgate runs the V1 workflow only).
 ALLOWED_ANSWER = {"setAssetConsensus": "BAD_USER_INPUT"}
 

@@ -98,6 +98,8 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     "Mutation.updatePropertiesInAssets": AS_MANY_AS_GIVEN,
     "Mutation.appendManyLabels": AS_MANY_AS_GIVEN,
     "Mutation.createIssues": AS_MANY_AS_GIVEN,
+    # splitSet answers one subset per section or fraction (resolvers.set_writes.MAX_SPLITS).
+    "Mutation.splitSet": 100,
 }
 
 INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type"})
