@@ -129,7 +129,7 @@ async def update_set(ctx: RequestContext, set_id: str, data: UpdateSetData) -> A
                 .where(AssetSet.id == set_id)
                 .values(**changes, updated_at=utcnow())
                 .returning(AssetSet)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False, populate_existing=True)
             )
         except IntegrityError as exc:
             raise _conflict(asset_set.project_id, [changes.get("name", "")]) from exc
@@ -146,7 +146,7 @@ async def set_locked(ctx: RequestContext, set_id: str, locked: bool) -> AssetSet
             .where(AssetSet.id == set_id)
             .values(is_locked=locked, updated_at=utcnow())
             .returning(AssetSet)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
     return rows[0]
 
