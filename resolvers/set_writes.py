@@ -220,7 +220,13 @@ async def remove_assets_from_set(ctx: RequestContext, set_id: str, where: AssetW
     _require_conditions(where)
     async with write_transaction(ctx):
         await _lock_set(ctx, set_id, "removeAssetsFromSet", "remove assets from sets", membership=True)
-        members = select(Asset.id).where(compile_asset_where(where, ctx.viewer))
+        # At most MAX_ASSETS_PER_CALL + 1 of them: one more than that refuses the call (rolled back).
+        members = (
+            select(SetAsset.asset_id)
+            .join(Asset, Asset.id == SetAsset.asset_id)
+            .where(SetAsset.set_id == set_id, compile_asset_where(where, ctx.viewer))
+            .limit(MAX_ASSETS_PER_CALL + 1)
+        )
         removed = (
             delete(SetAsset)
             .where(SetAsset.set_id == set_id, SetAsset.asset_id.in_(members))
@@ -232,6 +238,8 @@ async def remove_assets_from_set(ctx: RequestContext, set_id: str, where: AssetW
                 select(Asset.id, Asset.external_id).join(removed, removed.c.asset_id == Asset.id).order_by(Asset.id)
             )
         ).all()
+        if len(rows) > MAX_ASSETS_PER_CALL:
+            raise BadUserInput(f"where matches more than {MAX_ASSETS_PER_CALL} members: narrow it and call again.")
         matched = [LockedAsset(i, e, "", "", None) for i, e in rows]
         unmatched = await unmatched_named_assets(ctx, where, matched)
         await _touch(ctx, set_id)
