@@ -194,14 +194,17 @@ async def add_assets_to_set(
             .where(condition, Asset.project_id != asset_set.project_id)
             .limit(MAX_ASSETS_PER_CALL + 1)
         )
-        rows = (
-            await ctx.execute(
-                select(sample.c.id, sample.c.external_id, literal(True))
-                .add_cte(added)
-                .union_all(others)
-                .order_by(column("id"))
-            )
-        ).all()
+        try:
+            rows = (
+                await ctx.execute(
+                    select(sample.c.id, sample.c.external_id, literal(True))
+                    .add_cte(added)
+                    .union_all(others)
+                    .order_by(column("id"))
+                )
+            ).all()
+        except IntegrityError as exc:  # the asset rows are not locked: one was deleted since it matched
+            raise Conflict("An asset this call matched was deleted meanwhile; nothing was added: call again.") from exc
         if len(rows) > MAX_ASSETS_PER_CALL:
             raise BadUserInput(
                 f"where matches more than {MAX_ASSETS_PER_CALL} assets: narrow it or give a limit, and call again."
@@ -335,7 +338,10 @@ async def split_set(ctx: RequestContext, set_id: str, args: SplitArgs) -> list[A
         )
         if taken:
             raise _conflict(source.project_id, sorted(taken))
-        created = await ctx.scalars(insert(AssetSet).values(subsets).returning(AssetSet))
+        try:
+            created = await ctx.scalars(insert(AssetSet).values(subsets).returning(AssetSet))
+        except IntegrityError as exc:  # a set of one of these names created since the check
+            raise _conflict(source.project_id, names) from exc
         by_id = {s.id: s for s in created}
         bounds_rows, start = [], 0
         for subset, size in zip(subsets, sizes, strict=True):
