@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.db import models
 from resolvers.set_writes import split_sizes
+from tests.test_workflow import _exists, _stored_asset
 
 CREATE = """mutation($d: CreateSetData!) { m: createSet(data: $d) {
   id projectId name description tags jsonAuxMetadata isLocked originSetId numberOfAssets } }"""
@@ -152,8 +153,10 @@ async def test_an_archived_project_locks_its_sets(api, seeder) -> None:
     assert await _codes(api, LOCK, {"s": asset_set.id}, key) == ["LOCKED"]
 
 
-async def test_delete_set_keeps_or_deletes_its_content(api, seeder) -> None:
-    _, _, key, project, assets = await _manager(seeder, 3)
+async def test_delete_set_keeps_or_deletes_its_content(api, seeder, settings) -> None:
+    _, _, key, project, assets = await _manager(seeder, 2)
+    assets.append(await _stored_asset(seeder, settings, project))
+    assets[1:] = [assets[2], assets[1]]  # the stored one goes with the set, assets[2] stays
     keep = await seeder.asset_set(project, assets[:2])
     assert (await api.data(DELETE, {"s": keep.id}, key=key))["m"] == {"succeeded": [], "declined": [], "failed": []}
     assert await _codes(api, MEMBERS, {"s": keep.id}, key) == ["NOT_FOUND"]
@@ -164,6 +167,8 @@ async def test_delete_set_keeps_or_deletes_its_content(api, seeder) -> None:
         left = (await session.execute(select(models.Asset.id).where(models.Asset.project_id == project.id))).all()
         sets = (await session.execute(select(models.AssetSet.id).where(models.AssetSet.id == drop.id))).all()
     assert [r[0] for r in left] == [assets[2].id] and sets == []
+    # deleteAssets' machinery: the stored object is removed once the deletion has committed.
+    assert not _exists(settings, assets[1].storage_key)
 
 
 @pytest.mark.parametrize(
