@@ -29,6 +29,7 @@ from gateway.db.models import (
     SetAsset,
     User,
 )
+from resolvers import session_events
 from resolvers import sessions as session_reads
 from resolvers import sets as set_reads
 from resolvers.arrays import any_id
@@ -227,4 +228,4 @@ class Loaders:
         return await session_reads.asset_pages_of_sessions(self._ctx, keys)
 
     async def _event_pages_of_sessions(self, keys: list[PageKey]) -> list[list[SessionEvent]]:
-        return await session_reads.event_pages_of_sessions(self._ctx, keys)
+        return await session_events.event_pages_of_sessions(self._ctx, keys)

@@ -8,6 +8,7 @@ from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
+from schema.mutations.session_events import SessionEventMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
@@ -19,6 +20,7 @@ class Mutation(
     QueueMutations,
     LabelMutations,
     IssueMutations,
+    SessionEventMutations,
     LegacyMutations,
 ):
     pass
