@@ -51,7 +51,7 @@ from gateway.db.models import Session, SessionEvent, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from resolvers.archive import require_writable
 from resolvers.arrays import values_table
-from resolvers.filters.session_event_where import compile_session_event_where, event_end, session_event_conditions
+from resolvers.filters.session_event_where import compile_session_event_where, event_end, event_types_condition
 from resolvers.filters.values import parse_time, upper_bound
 from resolvers.json_strings import parse_json_object
 from resolvers.paging import offset_page
@@ -287,19 +287,13 @@ async def event_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) 
             .where(compile_session_event_where(None, ctx.viewer))
         )
 
-    def of_types(types: tuple[str, ...]) -> Any:
-        from schema.types.session import SessionEventType  # noqa: PLC0415  (schema imports resolvers)
-
-        conditions = session_event_conditions(SessionEventWhere(event_type_in=[SessionEventType(t) for t in types]))
-        return conditions[1]
-
     return await load_pages(
         ctx,
         keys,
         SessionEvent,
         events,
         order_by=[SessionEvent.start_time, SessionEvent.id],
-        variant_condition=of_types,
+        variant_condition=event_types_condition,  # what SessionEventWhere.eventTypeIn compiles to
     )
 
 

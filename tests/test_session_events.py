@@ -123,6 +123,40 @@ async def test_events_outside_the_span_extend_it_or_are_refused(api, seeder) -> 
     assert (await api.data(COUNT, {"w": {"sessionIdIn": [session.id]}}, key=key))["data"] == 3
 
 
+async def test_an_id_already_taken_is_a_conflict_and_nothing_is_written(api, seeder) -> None:
+    _, session, key = await _setup(seeder)
+    taken = await api.data(APPEND, {"s": session.id, "e": [{"eventType": "POINT", "startTime": at(1)}]}, key=key)
+    again = [
+        {"eventType": "POINT", "startTime": at(2)},
+        {"eventType": "POINT", "startTime": at(3), "id": taken["data"][0]["id"]},
+    ]
+    assert (await api.error(APPEND, {"s": session.id, "e": again}, key=key))["extensions"]["code"] == "CONFLICT"
+    twice = [
+        {"eventType": "POINT", "startTime": at(2), "id": "e-1"},
+        {"eventType": "POINT", "startTime": at(3), "id": "e-1"},
+    ]
+    error = await api.error(APPEND, {"s": session.id, "e": twice}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "events[1]" in error["message"]
+    assert (await api.data(COUNT, {"w": {"sessionIdIn": [session.id]}}, key=key))["data"] == 1
+
+
+async def test_session_events_field_filters_by_type_through_the_same_condition(api, seeder) -> None:
+    _, session, key = await _setup(seeder)
+    await seeder.event(session, event_type="interval ", start_time=T0, end_time=T0 + timedelta(seconds=5))
+    await seeder.event(session, event_type="POINT")
+    query = """query($id: ID!, $t: [SessionEventType!]) {
+      session(id: $id) {
+        a: events(first: 10, skip: 0, eventTypeIn: $t) { eventType }
+        b: events(first: 10, skip: 0) { id }
+      }
+    }"""
+    body = (await api.data(query, {"id": session.id, "t": ["INTERVAL"]}, key=key))["session"]
+    assert body["a"] == [{"eventType": "INTERVAL"}] and len(body["b"]) == 2
+    assert (await api.data(COUNT, {"w": {"sessionIdIn": [session.id], "eventTypeIn": ["INTERVAL"]}}, key=key))[
+        "data"
+    ] == 1
+
+
 async def test_comments_cover_a_segment(api, seeder) -> None:
     _, session, key = await _setup(seeder)
     rows = (await api.data(COMMENTS, {"s": session.id, "c": ["a", "b"], "a": at(10), "b": at(20)}, key=key))["data"]
@@ -274,7 +308,12 @@ async def test_appending_1_or_10000_events_costs_the_same_statements(api, seeder
         assert len(rows) == size
         counts.append(sql_counter.count)
         print(f"appendSessionEvents x{size}: {sql_counter.count} statements, {elapsed:.2f} s")
-    assert counts[0] == counts[1]
+    # The key, the session (FOR UPDATE), roles, the archive check, one INSERT (the span holds them all).
+    assert counts == [5, 5]
+    sql_counter.statements.clear()
+    with sql_counter:
+        assert (await api.data(DELETE, {"w": {"sessionIdIn": [session.id]}}, key=key))["data"] == 10_001
+    assert sql_counter.count == 5  # the key, the projects matched, roles, the archive check, one DELETE
     too_many = [{"eventType": "POINT", "startTime": at(1)}] * 10_001
     assert (await api.error(APPEND, {"s": session.id, "e": too_many}, key=key))["extensions"][
         "code"

@@ -27,7 +27,8 @@ def event_end() -> ColumnElement[datetime]:
 
 
 def event_types_condition(types: tuple[str, ...] | list[str]) -> ColumnElement[bool]:
-    """Event type is one of `types` (stored spellings are compared case-insensitively)."""
+    """Event type is one of `types` (enum members or their values; stored spellings are compared
+    case-insensitively)."""
     return any_id(func.upper(func.btrim(SessionEvent.event_type)), [getattr(t, "value", t) for t in types])
 
 
