@@ -13,7 +13,8 @@ span one after the other), roles, archive check, [the span UPDATE], one INSERT â
 
 Reads go through resolvers/filters/session_event_where.py, so that a list, its count, a delete,
 a summary and a timeline agree on the events a window holds. Summaries and timelines are computed in
-SQL when read (two statements and one statement).
+SQL when read (two statements per window for any number of sessions, through a DataLoader; one
+statement per timeline).
 """
 
 from __future__ import annotations
@@ -313,23 +314,48 @@ class NameSummary:
 
 
 def _window_where(
-    session_id: str, names: list[str] | None, start_time: str | None, end_time: str | None
+    session_ids: list[str], names: list[str] | None, start_time: str | None, end_time: str | None
 ) -> SessionEventWhere:
-    return SessionEventWhere(
-        session_id_in=[session_id], name_in=names, overlaps_start=start_time, overlaps_end=end_time
-    )
+    return SessionEventWhere(session_id_in=session_ids, name_in=names, overlaps_start=start_time, overlaps_end=end_time)
 
 
-async def event_summary(
-    ctx: RequestContext, session_id: str, names: list[str] | None, start_time: str | None, end_time: str | None
-) -> list[NameSummary]:
-    """Per name and event type, over the events overlapping the window: two GROUP BY statements."""
-    condition = compile_session_event_where(_window_where(session_id, names, start_time, end_time), ctx.viewer)
+@dataclass(frozen=True)
+class SummaryKey:
+    """One session's summary over one window (a DataLoader key: sessions asking for the same window
+    and names are summed up together)."""
+
+    session_id: str
+    names: tuple[str, ...] | None
+    start_time: str | None
+    end_time: str | None
+
+
+async def event_summaries(ctx: RequestContext, keys: Sequence[SummaryKey]) -> list[list[NameSummary]]:
+    """Each key's summary, per name and event kind, over the events overlapping its window: two GROUP BY
+    statements per distinct window and names, whatever the number of sessions."""
+    found: dict[SummaryKey, list[NameSummary]] = {}
+    windows: dict[tuple, list[str]] = {}
+    for key in keys:
+        windows.setdefault((key.names, key.start_time, key.end_time), []).append(key.session_id)
+    for (names, start_time, end_time), session_ids in windows.items():
+        per_session = await _summaries(
+            ctx, session_ids, list(names) if names is not None else None, start_time, end_time
+        )
+        for session_id in session_ids:
+            found[SummaryKey(session_id, names, start_time, end_time)] = per_session.get(session_id, [])
+    return [found[key] for key in keys]
+
+
+async def _summaries(
+    ctx: RequestContext, session_ids: list[str], names: list[str] | None, start_time: str | None, end_time: str | None
+) -> dict[str, list[NameSummary]]:
+    condition = compile_session_event_where(_window_where(session_ids, names, start_time, end_time), ctx.viewer)
     kind = func.upper(func.btrim(SessionEvent.event_type)).label("kind")
     duration = extract("epoch", SessionEvent.end_time - SessionEvent.start_time)
     rows = (
         await ctx.execute(
             select(
+                SessionEvent.session_id,
                 SessionEvent.name,
                 kind,
                 func.count(),
@@ -342,37 +368,39 @@ async def event_summary(
                 func.sum(SessionEvent.value),
             )
             .where(condition)
-            .group_by(SessionEvent.name, kind)
-            .order_by(SessionEvent.name.asc().nulls_last(), kind)
+            .group_by(SessionEvent.session_id, SessionEvent.name, kind)
+            .order_by(SessionEvent.session_id, SessionEvent.name.asc().nulls_last(), kind)
         )
     ).all()
     state_rows = (
         await ctx.execute(
-            select(SessionEvent.name, kind, SessionEvent.state, func.count())
+            select(SessionEvent.session_id, SessionEvent.name, kind, SessionEvent.state, func.count())
             .where(condition, SessionEvent.state.is_not(None))
-            .group_by(SessionEvent.name, kind, SessionEvent.state)
+            .group_by(SessionEvent.session_id, SessionEvent.name, kind, SessionEvent.state)
             .order_by(func.count().desc(), SessionEvent.state)
         )
     ).all()
-    states: dict[tuple[str | None, str], list[tuple[str, int]]] = {}
-    for name, event_kind, state, count in state_rows:
-        states.setdefault((name, event_kind), []).append((state, count))
-    return [
-        NameSummary(
-            name=name,
-            event_type=event_kind,
-            count=count,
-            first_time=first,
-            last_time=last,
-            total_duration=float(total) if total is not None else None,
-            min=low,
-            max=high,
-            average=float(average) if average is not None else None,
-            sum=total_value,
-            states=states.get((name, event_kind), []),
+    states: dict[tuple[str, str | None, str], list[tuple[str, int]]] = {}
+    for session_id, name, event_kind, state, count in state_rows:
+        states.setdefault((session_id, name, event_kind), []).append((state, count))
+    summaries: dict[str, list[NameSummary]] = {}
+    for session_id, name, event_kind, count, first, last, total, low, high, average, total_value in rows:
+        summaries.setdefault(session_id, []).append(
+            NameSummary(
+                name=name,
+                event_type=event_kind,
+                count=count,
+                first_time=first,
+                last_time=last,
+                total_duration=float(total) if total is not None else None,
+                min=low,
+                max=high,
+                average=float(average) if average is not None else None,
+                sum=total_value,
+                states=states.get((session_id, name, event_kind), []),
+            )
         )
-        for name, event_kind, count, first, last, total, low, high, average, total_value in rows
-    ]
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -410,7 +438,7 @@ async def timeline(
             f"timeline: {buckets} buckets of {step} s, at most {MAX_TIMELINE_SAMPLES}; take a coarser resolution "
             "or a shorter window."
         )
-    where = _window_where(session.id, names, start.isoformat(), end.isoformat())
+    where = _window_where([session.id], names, start.isoformat(), end.isoformat())
     condition = compile_session_event_where(where, ctx.viewer)
     origin = literal(start, DateTime(timezone=True))
 

@@ -318,3 +318,23 @@ async def test_appending_1_or_10000_events_costs_the_same_statements(api, seeder
     assert (await api.error(APPEND, {"s": session.id, "e": too_many}, key=key))["extensions"][
         "code"
     ] == "BAD_USER_INPUT"
+
+
+async def test_summaries_of_many_sessions_cost_the_statements_of_one(api, seeder, sql_counter) -> None:
+    project, first, key = await _setup(seeder)
+    sessions = [first, *[await seeder.session(project) for _ in range(3)]]
+    for n, session in enumerate(sessions):
+        for i in range(n + 1):
+            await seeder.event(session, event_type="SCALAR", name="speed", value=float(i), start_time=T0)
+    query = """query($ids: [ID!]!) { data: sessions(where: {idIn: $ids}, first: 10, skip: 0) {
+      id eventSummary(names: ["speed"]) { count sum } } }"""
+    costs = []
+    for ids in ([first.id], [s.id for s in sessions]):
+        sql_counter.statements.clear()
+        with sql_counter:
+            rows = (await api.data(query, {"ids": ids}, key=key))["data"]
+        costs.append(sql_counter.count)
+        by_id = {r["id"]: r["eventSummary"] for r in rows}
+        for n, session in enumerate(sessions[: len(ids)]):
+            assert by_id[session.id] == [{"count": n + 1, "sum": float(sum(range(n + 1)))}]
+    assert costs[0] == costs[1] == 4  # the key, the sessions, the two GROUP BY statements

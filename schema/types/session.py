@@ -155,7 +155,8 @@ class Session:
         from resolvers import session_events  # noqa: PLC0415  (resolvers import this module's inputs)
         from schema.types.session_timeline import EventSummary  # noqa: PLC0415
 
-        summaries = await session_events.event_summary(info.context, self.id, names, start_time, end_time)
+        key = session_events.SummaryKey(self.id, tuple(names) if names is not None else None, start_time, end_time)
+        summaries = await info.context.loaders.event_summary_of_session.load(key)
         return [EventSummary.from_summary(s) for s in summaries]
 
     @strawberry.field(
