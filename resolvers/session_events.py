@@ -442,11 +442,15 @@ async def timeline(
     condition = compile_session_event_where(where, ctx.viewer)
     origin = literal(start, DateTime(timezone=True))
 
-    def index(moment: Any) -> Any:
-        return cast(func.floor(extract("epoch", moment - origin) / step), Integer)
+    def bucket_of(moment: Any) -> Any:
+        """The bucket a moment falls in, clamped to the window's buckets before the cast to integer
+        (a tiny resolution over a long interval would overflow it): a moment at the window's end
+        belongs to the last bucket."""
+        index = func.floor(extract("epoch", moment - origin) / step)
+        return cast(func.least(buckets - 1, func.greatest(0, index)), Integer)
 
-    low = func.greatest(0, index(SessionEvent.start_time))
-    high = func.least(buckets - 1, index(event_end()))
+    low = bucket_of(SessionEvent.start_time)
+    high = bucket_of(event_end())
     # A function in FROM may refer to the tables before it (PostgreSQL makes it LATERAL implicitly).
     bucket = func.generate_series(low, high).table_valued("b", joins_implicitly=True).render_derived(name="bucket")
     latest_state = func.array_agg(

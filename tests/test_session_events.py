@@ -265,6 +265,23 @@ async def test_summary_timeline_and_count_agree_on_a_window(api, seeder) -> None
     assert [s["name"] for s in only["session"]["eventSummary"]] == ["brake"]
 
 
+async def test_timeline_keeps_events_on_the_window_edges_and_long_intervals_at_fine_resolutions(api, seeder) -> None:
+    _, session, key = await _setup(seeder)
+    events = [
+        {"eventType": "POINT", "name": "edge", "startTime": at(100)},
+        {"eventType": "POINT", "name": "edge", "startTime": at(200)},
+        {"eventType": "INTERVAL", "name": "long", "startTime": at(0), "endTime": at(600), "state": "day"},
+    ]
+    await api.data(APPEND, {"s": session.id, "e": events}, key=key)
+    for resolution, window in [(50.0, (at(100), at(200))), (1e-9, (at(200), at(200)))]:
+        variables = {"id": session.id, "r": resolution, "a": window[0], "b": window[1]}
+        samples = (await api.data(TIMELINE, variables, key=key))["session"]["timeline"]
+        where = {"sessionIdIn": [session.id], "nameIn": ["edge"], "overlapsStart": window[0], "overlapsEnd": window[1]}
+        count = (await api.data(COUNT, {"w": where}, key=key))["data"]
+        assert sum(s["eventCount"] for s in samples if s["name"] == "edge") == count > 0, resolution
+        assert {s["state"] for s in samples if s["name"] == "long"} == {"day"}
+
+
 async def test_timeline_refuses_more_than_its_cap_and_a_missing_resolution(api, seeder) -> None:
     _, session, key = await _setup(seeder)
     error = await api.error(TIMELINE, {"id": session.id, "r": 0.01}, key=key)
