@@ -237,6 +237,9 @@ async def add_session_comments(
     ctx: RequestContext, session_id: str, comments: Sequence[str], start_time: str, end_time: str
 ) -> list[SessionEvent]:
     """SceneBox's add_comments: each comment a COMMENT event over [startTime, endTime]."""
+    for i, comment in enumerate(comments):
+        if not comment:
+            raise BadUserInput(f"comments[{i}] is empty.")
     from schema.types.session import SessionEventType  # noqa: PLC0415  (schema imports resolvers)
 
     events = [

@@ -164,6 +164,11 @@ async def test_comments_cover_a_segment(api, seeder) -> None:
         ("COMMENT", "a", at(10), at(20)),
         ("COMMENT", "b", at(10), at(20)),
     ]
+    error = await api.error(COMMENTS, {"s": session.id, "c": ["x", ""], "a": at(10), "b": at(20)}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "comments[1]" in error["message"]
+    error = await api.error(COMMENTS, {"s": session.id, "c": ["x"], "a": at(20), "b": at(10)}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "before startTime" in error["message"]
+    assert (await api.data(COUNT, {"w": {"sessionIdIn": [session.id]}}, key=key))["data"] == 2
 
 
 async def test_filters_list_and_count_the_same_events_and_delete_them(api, seeder) -> None:
