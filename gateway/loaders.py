@@ -29,6 +29,7 @@ from gateway.db.models import (
     SetAsset,
     User,
 )
+from resolvers import session_events
 from resolvers import sessions as session_reads
 from resolvers import sets as set_reads
 from resolvers.arrays import any_id
@@ -82,6 +83,8 @@ class Loaders:
         self.asset_page_of_set = loader(self._asset_pages_of_sets)
         self.asset_page_of_session = loader(self._asset_pages_of_sessions)
         self.event_page_of_session = loader(self._event_pages_of_sessions)
+        # Keyed by resolvers.session_events.SummaryKey: sessions asking for the same window share statements.
+        self.event_summary_of_session = loader(self._event_summaries)
 
     async def _projects(self, ids: list[str]) -> list[Project | None]:
         rows = await self._ctx.scalars(
@@ -227,4 +230,7 @@ class Loaders:
         return await session_reads.asset_pages_of_sessions(self._ctx, keys)
 
     async def _event_pages_of_sessions(self, keys: list[PageKey]) -> list[list[SessionEvent]]:
-        return await session_reads.event_pages_of_sessions(self._ctx, keys)
+        return await session_events.event_pages_of_sessions(self._ctx, keys)
+
+    async def _event_summaries(self, keys: list[session_events.SummaryKey]) -> list[list[session_events.NameSummary]]:
+        return await session_events.event_summaries(self._ctx, keys)

@@ -6,8 +6,8 @@ LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below all
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
   issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
-  on behalf of others, curates sets (create, fill, lock, split, delete), and manages the project: its
-  settings, archiving, and members below ADMIN;
+  on behalf of others, curates sets (create, fill, lock, split, delete), writes session events, and
+  manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 
@@ -62,6 +62,8 @@ class Needs:
 _MANAGE = "team managers run the project day to day; only ADMIN may hand out ADMIN"
 _MEMBERS_BELOW_ADMIN = f"{GRANT_ADMIN.name} to grant the ADMIN role, or to change or remove an ADMIN member"
 _LABELS_ALSO = f"{REVIEW_LABELS.name} for REVIEW labels, {LABEL_ON_BEHALF.name} to label on behalf of another member"
+
+_TIMELINE = "sessions and their timelines are curated by the managers; labelers read them"
 
 MUTATION_ROLES: dict[str, Needs] = {
     "createProject": Needs(
@@ -124,6 +126,9 @@ MUTATION_ROLES: dict[str, Needs] = {
             "deleteSet",
         )
     },
+    "appendSessionEvents": Needs(Role.TEAM_MANAGER, "in the session's project", _TIMELINE),
+    "addSessionComments": Needs(Role.TEAM_MANAGER, "in the session's project", _TIMELINE),
+    "deleteSessionEvents": Needs(Role.TEAM_MANAGER, "in every matched event's project", _TIMELINE),
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {

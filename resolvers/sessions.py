@@ -1,15 +1,14 @@
-"""Reading sessions (SceneBox sense): recordings with assets on a timeline, and their events."""
+"""Reading sessions (SceneBox sense): recordings with assets on a timeline (events: resolvers/session_events.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy import FromClause, Select, func, select
 
 from gateway.context import RequestContext
-from gateway.db.models import Asset, Session, SessionEvent
+from gateway.db.models import Asset, Session
 from gateway.errors import NotFound
-from resolvers.arrays import any_id
 from resolvers.filters.session_where import compile_session_where
 from resolvers.paging import keyset_page, offset_page
 from resolvers.per_parent import PageKey, load_pages
@@ -55,31 +54,3 @@ async def asset_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) 
         )
 
     return await load_pages(ctx, keys, Asset, timeline, order_by=[Asset.timestamp.asc().nulls_last(), Asset.id])
-
-
-def event_types_condition(types: tuple[str, ...]) -> ColumnElement[bool]:
-    """Event type is one of `types` (stored spellings are compared case-insensitively)."""
-    return any_id(func.upper(func.btrim(SessionEvent.event_type)), types)
-
-
-async def event_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) -> list[list[SessionEvent]]:
-    """Each key's page of a session's events by start time, then id; a key's variant is a tuple of
-    event types to keep (None: all)."""
-
-    def events(page_keys: FromClause) -> Select:
-        return (
-            select(SessionEvent)
-            .select_from(page_keys)
-            .join(SessionEvent, SessionEvent.session_id == page_keys.c.parent_id)
-            .join(Session, Session.id == SessionEvent.session_id)
-            .where(project_visible(Session.project_id, ctx.viewer))
-        )
-
-    return await load_pages(
-        ctx,
-        keys,
-        SessionEvent,
-        events,
-        order_by=[SessionEvent.start_time, SessionEvent.id],
-        variant_condition=event_types_condition,
-    )

@@ -9,6 +9,7 @@ from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
 from schema.mutations.sets import SetMutations
+from schema.mutations.session_events import SessionEventMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
@@ -21,6 +22,7 @@ class Mutation(
     LabelMutations,
     IssueMutations,
     SetMutations,
+    SessionEventMutations,
     LegacyMutations,
 ):
     pass

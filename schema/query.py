@@ -8,6 +8,7 @@ from schema.queries.assets import AssetQueries
 from schema.queries.issues import IssueQueries
 from schema.queries.labels import LabelQueries
 from schema.queries.projects import ProjectQueries
+from schema.queries.session_events import SessionEventQueries
 from schema.queries.sessions import SessionQueries
 from schema.queries.sets import SetQueries
 from schema.queries.users import UserQueries
@@ -23,6 +24,7 @@ class Query(
     IssueQueries,
     SetQueries,
     SessionQueries,
+    SessionEventQueries,
     LegacyQueries,
 ):
     pass

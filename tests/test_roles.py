@@ -49,6 +49,7 @@ class World:
     label_id: str
     issue_id: str
     set_id: str
+    session_id: str
 
 
 async def _world(seeder: Seeder) -> World:
@@ -62,6 +63,8 @@ async def _world(seeder: Seeder) -> World:
     issue = models.Issue(project_id=project.id, asset_id=asset.id, author_id=users["REVIEWER"].id, text="box?")
     await seeder.add(issue)
     asset_set = await seeder.asset_set(project, [asset])
+    session = await seeder.session(project)
+    await seeder.event(session, name="weather")
     return World(
         project_id=project.id,
         user_ids={name: user.id for name, user in users.items()},
@@ -70,6 +73,7 @@ async def _world(seeder: Seeder) -> World:
         label_id=label.id,
         issue_id=issue.id,
         set_id=asset_set.id,
+        session_id=session.id,
     )
 
 
@@ -178,6 +182,20 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "updatePropertiesInIssue": lambda w: (
         "mutation($i: ID!) { m: updatePropertiesInIssue(data: {status: SOLVED}, where: {id: $i}) { id } }",
         {"i": w.issue_id},
+    ),
+    "appendSessionEvents": lambda w: (
+        "mutation($s: ID!) { m: appendSessionEvents(sessionId: $s, "
+        'events: [{eventType: POINT, startTime: "2025-01-01"}]) { id } }',
+        {"s": w.session_id},
+    ),
+    "addSessionComments": lambda w: (
+        'mutation($s: ID!) { m: addSessionComments(sessionId: $s, comments: ["c"], startTime: "2025-01-01", '
+        'endTime: "2025-01-02") { id } }',
+        {"s": w.session_id},
+    ),
+    "deleteSessionEvents": lambda w: (
+        "mutation($s: ID!) { m: deleteSessionEvents(where: {sessionIdIn: [$s]}) }",
+        {"s": w.session_id},
     ),
 }
 _SET_WHERE = (

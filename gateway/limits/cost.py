@@ -100,6 +100,13 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     "Mutation.createIssues": AS_MANY_AS_GIVEN,
     # splitSet answers one subset per section or fraction (resolvers.set_writes.MAX_SPLITS).
     "Mutation.splitSet": 100,
+    "Mutation.appendSessionEvents": AS_MANY_AS_GIVEN,
+    "Mutation.addSessionComments": AS_MANY_AS_GIVEN,
+    # A session's event summary: one entry per event name and kind (an assumed bound); its states, per
+    # state (assumed). A timeline answers at most 10,000 samples (resolvers.session_events).
+    "Session.eventSummary": 50,
+    "EventSummary.states": 20,
+    "Session.timeline": 10_000,
 }
 
 INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type"})

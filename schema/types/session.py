@@ -18,6 +18,7 @@ from schema.types.project import Project
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
+    from schema.types.session_timeline import EventSummary, TimelineSample
 
 
 @strawberry.enum(description="Kind of event on a session's timeline.")
@@ -26,6 +27,9 @@ class SessionEventType(Enum):
     POINT = strawberry.enum_value("POINT", description="Something that happens at startTime.")
     SCALAR = strawberry.enum_value("SCALAR", description="A measured value at startTime (or over an interval).")
     COMMENT = strawberry.enum_value("COMMENT", description="A comment on startTime (or on an interval).")
+    GEOLOCATION = strawberry.enum_value(
+        "GEOLOCATION", description="Where the recording was at startTime (latitude, longitude)."
+    )
 
     @classmethod
     def from_stored(cls, stored: str) -> SessionEventType:
@@ -45,6 +49,9 @@ class SessionEvent:
     start_time: str = strawberry.field(description="When the event starts (or happens), ISO-8601 UTC.")
     end_time: str | None = strawberry.field(description="When an interval ends, ISO-8601 UTC.")
     value: float | None = strawberry.field(description="Measured value (scalar events).")
+    state: str | None = strawberry.field(description="State during an interval, e.g. 'rain' (SceneBox's event value).")
+    latitude: float | None = strawberry.field(description="Latitude in degrees (geolocation events).")
+    longitude: float | None = strawberry.field(description="Longitude in degrees (geolocation events).")
     comment: str | None = strawberry.field(description="Comment text (comment events).")
     json_aux_metadata: str = strawberry.field(description="Free auxiliary metadata, as a JSON-encoded object string.")
     created_at: str = strawberry.field(description="Creation time, ISO-8601 UTC.")
@@ -59,6 +66,9 @@ class SessionEvent:
             start_time=iso(row.start_time),
             end_time=iso(row.end_time),
             value=row.value,
+            state=row.state,
+            latitude=row.latitude,
+            longitude=row.longitude,
             comment=row.comment,
             json_aux_metadata=json.dumps(row.aux_metadata or {}),
             created_at=iso(row.created_at),
@@ -126,6 +136,54 @@ class Session:
         types = None if event_type_in is None else tuple(sorted({t.value for t in event_type_in}))
         key = PageKey(self.id, first, skip, variant=types)
         return [SessionEvent.from_row(row) for row in await info.context.loaders.event_page_of_session.load(key)]
+
+    @strawberry.field(
+        description="The session's events overlapping a window, summed up per name and kind (SceneBox's "
+        "entity_summary), computed when read; counts agree with countSessionEvents on the same window."
+    )
+    async def event_summary(
+        self,
+        info: strawberry.Info,
+        names: Annotated[list[str] | None, strawberry.argument(description="Only these names (default: all).")] = None,
+        start_time: Annotated[
+            str | None, strawberry.argument(description="Window start (events ending at or after it).")
+        ] = None,
+        end_time: Annotated[
+            str | None, strawberry.argument(description="Window end (events starting at or before it).")
+        ] = None,
+    ) -> list[Annotated[EventSummary, strawberry.lazy("schema.types.session_timeline")]]:
+        from resolvers import session_events  # noqa: PLC0415  (resolvers import this module's inputs)
+        from schema.types.session_timeline import EventSummary  # noqa: PLC0415
+
+        key = session_events.SummaryKey(self.id, tuple(names) if names is not None else None, start_time, end_time)
+        summaries = await info.context.loaders.event_summary_of_session.load(key)
+        return [EventSummary.from_summary(s) for s in summaries]
+
+    @strawberry.field(
+        description="SceneBox's resolve_session, computed when read: the window in buckets of `resolution` seconds; "
+        "per bucket and name, the state of the event that starts last and the average value. At most 10,000 "
+        "samples (BAD_USER_INPUT beyond)."
+    )
+    async def timeline(
+        self,
+        info: strawberry.Info,
+        resolution: Annotated[
+            float | None, strawberry.argument(description="Bucket size in seconds (default: the session's).")
+        ] = None,
+        start_time: Annotated[
+            str | None, strawberry.argument(description="Window start (default: the session's start).")
+        ] = None,
+        end_time: Annotated[
+            str | None, strawberry.argument(description="Window end (default: the session's end).")
+        ] = None,
+        names: Annotated[list[str] | None, strawberry.argument(description="Only these names (default: all).")] = None,
+    ) -> list[Annotated[TimelineSample, strawberry.lazy("schema.types.session_timeline")]]:
+        from resolvers import session_events  # noqa: PLC0415  (resolvers import this module's inputs)
+        from schema.types.session_timeline import TimelineSample  # noqa: PLC0415
+
+        session = await info.context.loaders.session.load(self.id)  # the stored span and resolution
+        samples = await session_events.timeline(info.context, session, resolution, start_time, end_time, names)
+        return [TimelineSample.from_sample(s) for s in samples]
 
 
 @strawberry.type(description="A keyset page of sessions.")
