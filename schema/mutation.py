@@ -8,8 +8,8 @@ from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
-from schema.mutations.sets import SetMutations
 from schema.mutations.session_events import SessionEventMutations
+from schema.mutations.sets import SetMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
