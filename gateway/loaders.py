@@ -210,15 +210,7 @@ class Loaders:
         return [counts.get(sid, 0) for sid in set_ids]
 
     async def _asset_counts_of_sessions(self, session_ids: list[str]) -> list[int]:
-        rows = (
-            await self._ctx.execute(
-                select(Asset.session_id, func.count())
-                .where(any_id(Asset.session_id, session_ids), project_visible(Asset.project_id, self._ctx.viewer))
-                .group_by(Asset.session_id)
-            )
-        ).all()
-        counts = dict(rows)
-        return [counts.get(sid, 0) for sid in session_ids]
+        return await session_reads.asset_counts_of_sessions(self._ctx, session_ids)
 
     async def _asset_pages_of_sets(self, keys: list[PageKey]) -> list[list[Asset]]:
         return await set_reads.asset_pages_of_sets(self._ctx, keys)

@@ -110,6 +110,16 @@ MUTATION_ROLES: dict[str, Needs] = {
         f"{RAISE_ISSUE.name} for an ISSUE; LABELER is enough for a QUESTION",
     ),
     "updatePropertiesInIssue": Needs(Role.REVIEWER, "in the issue's project", "settling remarks is part of review"),
+    **{
+        mutation: Needs(Role.TEAM_MANAGER, "in the session's project", "recordings are the data set the manager shapes")
+        for mutation in (
+            "createSession",
+            "updateSession",
+            "extendSessionTimeSpan",
+            "sliceSession",
+            "deleteSession",
+        )
+    },
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {

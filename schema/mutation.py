@@ -8,6 +8,7 @@ from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
+from schema.mutations.sessions import SessionMutations
 from schema.mutations.workflow import WorkflowMutations
 
 
@@ -19,6 +20,7 @@ class Mutation(
     QueueMutations,
     LabelMutations,
     IssueMutations,
+    SessionMutations,
     LegacyMutations,
 ):
     pass

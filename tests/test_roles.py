@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -48,6 +49,7 @@ class World:
     asset_id: str
     label_id: str
     issue_id: str
+    session_id: str
 
 
 async def _world(seeder: Seeder) -> World:
@@ -67,10 +69,12 @@ async def _world(seeder: Seeder) -> World:
         asset_id=asset.id,
         label_id=label.id,
         issue_id=issue.id,
+        session_id=(await seeder.session(project, start_time=_T0, end_time=_T1)).id,
     )
 
 
 Call = tuple[str, dict]
+_T0, _T1 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def _label_data(w: World, label_type: str = "DEFAULT", author: str | None = None) -> dict:
@@ -175,6 +179,27 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "updatePropertiesInIssue": lambda w: (
         "mutation($i: ID!) { m: updatePropertiesInIssue(data: {status: SOLVED}, where: {id: $i}) { id } }",
         {"i": w.issue_id},
+    ),
+    "createSession": lambda w: (
+        'mutation($p: ID!) { m: createSession(data: {projectId: $p, name: "drive"}) { id } }',
+        {"p": w.project_id},
+    ),
+    "updateSession": lambda w: (
+        'mutation($s: ID!) { m: updateSession(id: $s, data: {status: "processed"}) { id } }',
+        {"s": w.session_id},
+    ),
+    "extendSessionTimeSpan": lambda w: (
+        'mutation($s: ID!) { m: extendSessionTimeSpan(id: $s, timestamps: ["2026-01-03T00:00:00Z"]) { id } }',
+        {"s": w.session_id},
+    ),
+    "sliceSession": lambda w: (
+        'mutation($s: ID!) { m: sliceSession(id: $s, startTime: "2026-01-01T06:00:00Z", '
+        'endTime: "2026-01-01T07:00:00Z") { id } }',
+        {"s": w.session_id},
+    ),
+    "deleteSession": lambda w: (
+        "mutation($s: ID!) { m: deleteSession(id: $s, deleteAssets: false) { succeeded { assetId } } }",
+        {"s": w.session_id},
     ),
 }
 # Allowed, but refused for another reason by design (labelgate runs the V1 workflow only).
