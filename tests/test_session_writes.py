@@ -235,3 +235,72 @@ async def test_archived_projects_are_locked_and_labelers_may_not_curate(api, see
     assert await _code(api, DELETE, {"id": session.id, "del": True}, key) == "LOCKED"
     labeler_project, labeler_key = await _manager(seeder, "LABELER")
     assert await _code(api, CREATE, {"d": {"projectId": labeler_project.id, "name": "n"}}, labeler_key) == ("FORBIDDEN")
+
+
+APPEND = (
+    "mutation($d: AppendManyAssetsData!, $p: ID!) { a: appendManyAssets(data: $d, where: {id: $p}) "
+    "{ id sessionId timestamp sensor } }"
+)
+
+
+def _frames(session_id: str | None, minutes: list[int], **extra) -> dict:
+    return {
+        "contentArray": [f"https://example.com/f{m}.jpg" for m in minutes],
+        "externalIDArray": [f"f{m}-{session_id}" for m in minutes],
+        "sessionIDArray": [session_id] * len(minutes),
+        "timestampArray": [iso(T0 + timedelta(minutes=m)) for m in minutes],
+        "sensorArray": ["cam_front"] * len(minutes),
+        **extra,
+    }
+
+
+async def test_append_places_assets_on_the_timeline_and_extends_the_span(api, seeder) -> None:
+    project, key = await _manager(seeder)
+    session = await seeder.session(project, start_time=T0, end_time=T0 + timedelta(minutes=5))
+    made = (await api.data(APPEND, {"d": _frames(session.id, [1, 2, 30]), "p": project.id}, key=key))["a"]
+    assert [a["sessionId"] for a in made] == [session.id] * 3 and {a["sensor"] for a in made} == {"cam_front"}
+    assert made[2]["timestamp"].startswith("2026-03-01T08:30:00")
+    [row] = await _session_rows(seeder, session.id)
+    assert (row.start_time, row.end_time) == (T0, T0 + timedelta(minutes=30))
+    read = (await api.data(READ, {"id": session.id}, key=key))["s"]
+    assert read["numberOfAssets"] == 3 and [a["id"] for a in read["assets"]] == [a["id"] for a in made]
+    # Without extending, a timestamp outside the span is refused, named, and nothing is written.
+    refused = await api.error(
+        APPEND, {"d": _frames(session.id, [3, 40], extendSessions=False), "p": project.id}, key=key
+    )
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT" and "timestampArray[1]" in refused["message"]
+    assert (await api.data(READ, {"id": session.id}, key=key))["s"]["numberOfAssets"] == 3
+    inside = await api.data(APPEND, {"d": _frames(session.id, [4], extendSessions=False), "p": project.id}, key=key)
+    assert len(inside["a"]) == 1
+
+
+async def test_append_refuses_sessions_of_other_projects_and_slices(api, seeder) -> None:
+    project, key = await _manager(seeder)
+    other, _ = await _manager(seeder)
+    foreign = await seeder.session(other)
+    data = _frames(None, [1, 2])
+    data["sessionIDArray"] = [None, foreign.id]
+    error = await api.error(APPEND, {"d": data, "p": project.id}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "sessionIDArray[1]" in error["message"]
+    session, _ = await _recording(seeder, project, 2)
+    child = (await api.data(SLICE, {"id": session.id, "a": iso(T0), "b": iso(T0)}, key=key))["s"]
+    error = await api.error(APPEND, {"d": _frames(child["id"], [0]), "p": project.id}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "sessionIDArray[0]" in error["message"]
+    mismatched = {**_frames(session.id, [1, 2]), "sensorArray": ["cam"]}
+    assert await _code(api, APPEND, {"d": mismatched, "p": project.id}, key) == "BAD_USER_INPUT"
+
+
+async def test_append_with_sessions_costs_the_same_statements_for_1_and_50_assets(api, seeder, sql_counter) -> None:
+    project, key = await _manager(seeder)
+    counts = {}
+    for size in (1, 50):
+        session = await seeder.session(project)  # no span yet: every call widens it
+        data = _frames(session.id, list(range(size)))
+        sql_counter.statements.clear()
+        with sql_counter:
+            await api.data(APPEND, {"d": data, "p": project.id}, key=key)
+        counts[size] = sql_counter.count
+    # Authentication, project, role, archive check, INSERT (tests/test_asset_append.py), plus locking the
+    # sessions named and widening their spans.
+    assert counts[1] == counts[50] == 7, (counts, sql_counter.statements)
+    print(f"\nSQL statements for appendManyAssets with sessions: {counts}")

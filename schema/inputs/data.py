@@ -67,6 +67,21 @@ class AppendManyAssetsData:
     json_metadata_array: list[str] | None = F(
         default=None, description="Metadata of each asset, as a JSON-encoded object string."
     )
+    session_id_array: list[strawberry.ID | None] | None = F(
+        default=None,
+        name="sessionIDArray",
+        description="The session (recording, of the same project) each asset sits in; null: none.",
+    )
+    timestamp_array: list[str | None] | None = F(
+        default=None, description="Each asset's instant on its session's timeline, ISO-8601; null: none."
+    )
+    sensor_array: list[str | None] | None = F(
+        default=None, description="The sensor that recorded each asset, e.g. 'cam_front'; null: none."
+    )
+    extend_sessions: bool = F(
+        default=True,
+        description="A timestamp outside its session's span widens the span (true) or refuses the call (false).",
+    )
 
 
 @strawberry.input(
