@@ -244,7 +244,11 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
     rows = _rows(data, project, count)
     placements = [Placement(i, project.id, row["session_id"], row["timestamp"]) for i, row in enumerate(rows)]
     await place_on_timelines(
-        ctx, placements, extend=data.extend_sessions, session_field="sessionIDArray", timestamp_field="timestampArray"
+        ctx,
+        placements,
+        extend=data.extend_sessions,
+        session_field="sessionIDArray[{i}]",
+        timestamp_field="timestampArray[{i}]",
     )
     await _add_contents(ctx, data, project, rows)
     now = utcnow()

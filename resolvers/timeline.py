@@ -40,8 +40,9 @@ async def place_on_timelines(
     session_field: str,
     timestamp_field: str,
 ) -> None:
-    """Checks every placement's session (BAD_USER_INPUT naming `session_field[i]`) and widens the spans
-    its timestamps fall outside (or, without `extend`, refuses naming `timestamp_field[i]`)."""
+    """Checks every placement's session (BAD_USER_INPUT naming the item: `session_field` formatted with
+    `i`, e.g. "sessionIDArray[{i}]") and widens the spans its timestamps fall outside (or, without
+    `extend`, refuses naming `timestamp_field`)."""
     placed = [p for p in placements if p.session_id is not None]
     if not placed:
         return
@@ -60,11 +61,12 @@ async def place_on_timelines(
         session = sessions.get(p.session_id)
         if session is None or session.project_id != p.project_id:
             raise BadUserInput(
-                f"{session_field}[{p.index}]: no session '{p.session_id}' in the asset's project '{p.project_id}'."
+                f"{session_field.format(i=p.index)}: no session '{p.session_id}' in the asset's project "
+                f"'{p.project_id}'."
             )
         if session.origin_session_id is not None:
             raise BadUserInput(
-                f"{session_field}[{p.index}]: session '{p.session_id}' is a slice of "
+                f"{session_field.format(i=p.index)}: session '{p.session_id}' is a slice of "
                 f"'{session.origin_session_id}'; place assets on the recording."
             )
         start, end = spans.get(p.session_id, (session.start_time, session.end_time))
@@ -72,7 +74,7 @@ async def place_on_timelines(
             continue
         if not extend:
             raise BadUserInput(
-                f"{timestamp_field}[{p.index}]: {p.timestamp.isoformat()} is outside the span of session "
+                f"{timestamp_field.format(i=p.index)}: {p.timestamp.isoformat()} is outside the span of session "
                 f"'{p.session_id}' and extendSessions is false."
             )
         spans[p.session_id] = (

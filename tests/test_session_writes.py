@@ -304,3 +304,45 @@ async def test_append_with_sessions_costs_the_same_statements_for_1_and_50_asset
     # sessions named and widening their spans.
     assert counts[1] == counts[50] == 7, (counts, sql_counter.statements)
     print(f"\nSQL statements for appendManyAssets with sessions: {counts}")
+
+
+UPDATE_ASSETS = (
+    "mutation($w: [AssetWhere!]!, $d: [AssetData!]!) { u: updatePropertiesInAssets(where: $w, data: $d) "
+    "{ id sessionId timestamp sensor } }"
+)
+
+
+async def test_update_moves_assets_onto_a_timeline_and_widens_it(api, seeder, sql_counter) -> None:
+    project, key = await _manager(seeder)
+    session = await seeder.session(project, start_time=T0, end_time=T0 + timedelta(minutes=1))
+    counts = {}
+    for size in (1, 30):
+        loose = await seeder.assets(project, size)
+        pairs = {
+            "w": [{"id": a.id} for a in loose],
+            "d": [
+                {"sessionId": session.id, "timestamp": iso(T0 + timedelta(hours=size, minutes=i)), "sensor": "lidar"}
+                for i in range(size)
+            ],
+        }
+        sql_counter.statements.clear()
+        with sql_counter:
+            updated = (await api.data(UPDATE_ASSETS, pairs, key=key))["u"]
+        counts[size] = sql_counter.count
+        assert {(u["sessionId"], u["sensor"]) for u in updated} == {(session.id, "lidar")}
+    [row] = await _session_rows(seeder, session.id)
+    assert (row.start_time, row.end_time) == (T0, T0 + timedelta(hours=30, minutes=29))
+    # Authentication, match and lock, role, archive, UPDATE, re-read, plus locking the sessions and widening
+    # the span.
+    print(f"\nSQL statements for updatePropertiesInAssets with sessions: {counts}")
+    assert counts[1] == counts[30] == 8, (counts, sql_counter.statements)
+    # A timestamp alone widens the asset's current session.
+    asset = updated[0]
+    later = {"w": [{"id": asset["id"]}], "d": [{"timestamp": "2026-03-05T00:00:00Z"}]}
+    await api.data(UPDATE_ASSETS, later, key=key)
+    [row] = await _session_rows(seeder, session.id)
+    assert row.end_time == datetime(2026, 3, 5, tzinfo=UTC)
+    other, _ = await _manager(seeder)
+    foreign = await seeder.session(other)
+    error = await api.error(UPDATE_ASSETS, {"w": [{"id": asset["id"]}], "d": [{"sessionId": foreign.id}]}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "Pair 0: sessionId" in error["message"]

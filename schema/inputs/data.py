@@ -133,6 +133,14 @@ class AssetData:
     is_honeypot: bool | None = F(default=None, description="Honeypot flag.")
     page_resolutions: list[PageResolutionInput] | None = F(default=None, description="Accepted and ignored.")
     resolution: ResolutionInput | None = F(default=None, description="Resolution of the asset.")
+    session_id: strawberry.ID | None = F(
+        default=None, description="Put the asset in this session (a recording of its own project)."
+    )
+    timestamp: str | None = F(
+        default=None,
+        description="The asset's instant on its session's timeline, ISO-8601; a span it falls outside is widened.",
+    )
+    sensor: str | None = F(default=None, description="The sensor that recorded the asset, e.g. 'cam_front'.")
 
 
 @strawberry.input(description="One label to append.")
