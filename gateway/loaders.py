@@ -75,6 +75,7 @@ class Loaders:
         self.asset_count_of_project = loader(self._asset_counts_of_projects)
         self.asset_count_of_set = loader(self._asset_counts_of_sets)
         self.asset_count_of_session = loader(self._asset_counts_of_sessions)
+        self.sensors_of_session = loader(self._sensors_of_sessions)
         self.asset = loader(self._assets)
         self.label_is_latest_for_user = loader(self._labels_latest_for_user)
         self.set = loader(self._sets)
@@ -211,6 +212,9 @@ class Loaders:
 
     async def _asset_counts_of_sessions(self, session_ids: list[str]) -> list[int]:
         return await session_reads.asset_counts_of_sessions(self._ctx, session_ids)
+
+    async def _sensors_of_sessions(self, session_ids: list[str]) -> list[list[str]]:
+        return await session_reads.sensors_of_sessions(self._ctx, session_ids)
 
     async def _asset_pages_of_sets(self, keys: list[PageKey]) -> list[list[Asset]]:
         return await set_reads.asset_pages_of_sets(self._ctx, keys)

@@ -74,6 +74,28 @@ async def asset_counts_of_sessions(ctx: RequestContext, session_ids: list[str]) 
     return [counts.get(sid, 0) for sid in session_ids]
 
 
+async def sensors_of_sessions(ctx: RequestContext, session_ids: list[str]) -> list[list[str]]:
+    """The distinct sensors of the (visible) assets on each session's timeline, sorted. One statement."""
+    session = aliased(Session)
+    rows = (
+        await ctx.execute(
+            select(session.id, Asset.sensor)
+            .join(Asset, on_timeline_of(session))
+            .where(
+                any_id(session.id, session_ids),
+                Asset.sensor.is_not(None),
+                project_visible(Asset.project_id, ctx.viewer),
+            )
+            .group_by(session.id, Asset.sensor)
+            .order_by(session.id, Asset.sensor)
+        )
+    ).all()
+    sensors: dict[str, list[str]] = {}
+    for session_id, sensor in rows:
+        sensors.setdefault(session_id, []).append(sensor)
+    return [sensors.get(sid, []) for sid in session_ids]
+
+
 def in_sessions(session_ids: list[str]) -> ColumnElement[bool]:
     """AssetWhere.sessionIdIn: the asset is on the timeline of any of these sessions (slices included)."""
     session = aliased(Session)

@@ -175,6 +175,17 @@ async def test_sensor_in_filters_assets(api, seeder) -> None:
     assert [a["id"] for a in found["a"]] == [lidar.id] and found["c"] == 1
     none = await api.data(ASSET_IDS, {"w": {"project": {"id": project.id}, "sensorIn": []}}, key=key)
     assert none["c"] == 0
+    child = (
+        await api.data(
+            SLICE, {"id": session.id, "a": iso(T0 + timedelta(minutes=1)), "b": iso(T0 + timedelta(minutes=1))}, key=key
+        )
+    )["s"]
+    query = "query($ids: [ID!]) { s: sessions(where: {idIn: $ids}, first: 10, skip: 0) { id sensors } }"
+    found = (await api.data(query, {"ids": [session.id, child["id"]]}, key=key))["s"]
+    assert {s["id"]: s["sensors"] for s in found} == {
+        session.id: ["cam_front", "lidar_top"],
+        child["id"]: ["cam_front"],
+    }
 
 
 async def _session_rows(seeder, *ids: str) -> list[models.Session]:

@@ -113,6 +113,12 @@ class Session:
     async def number_of_assets(self, info: strawberry.Info) -> int:
         return await info.context.loaders.asset_count_of_session.load(self.id)
 
+    @strawberry.field(
+        description="The sensors that recorded the session's assets (each once, sorted), e.g. ['cam_front', 'lidar']."
+    )
+    async def sensors(self, info: strawberry.Info) -> list[str]:
+        return await info.context.loaders.sensors_of_session.load(self.id)
+
     @strawberry.field(description="The project the session belongs to.")
     async def project(self, info: strawberry.Info) -> Project:
         return Project.from_row(await info.context.loaders.project.load(self.project_id))
