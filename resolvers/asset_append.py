@@ -32,6 +32,7 @@ from resolvers.filters.project_where import compile_project_where
 from resolvers.filters.values import parse_time
 from resolvers.json_strings import parse_json_object
 from resolvers.roles import Role, minimum_role, require_role
+from resolvers.set_membership import add_members, check_sets
 from resolvers.timeline import Placement, place_on_timelines
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
@@ -49,6 +50,7 @@ _ARRAYS = {
     "sessionIDArray": "session_id_array",
     "timestampArray": "timestamp_array",
     "sensorArray": "sensor_array",
+    "setIDArray": "set_id_array",
 }
 # Column values every new asset gets from the table's server defaults (never sent with the INSERT).
 _SERVER_DEFAULTS = {"status": "TODO", "priority": 0, "is_used_for_consensus": False, "skipped": False}
@@ -250,6 +252,8 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
         session_field="sessionIDArray[{i}]",
         timestamp_field="timestampArray[{i}]",
     )
+    set_ids = [[str(s) for s in ids] if ids else None for ids in data.set_id_array or [None] * count]
+    await check_sets(ctx, project.id, set_ids)
     await _add_contents(ctx, data, project, rows)
     now = utcnow()
     for i, row in enumerate(rows):
@@ -263,6 +267,7 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
         # that committed meanwhile): name them. Raising rolls back the rows that did go in.
         await _refuse_taken(ctx, project.id, [row for row in rows if row["id"] not in inserted])
         raise Conflict("Some ids or external ids of this call were taken meanwhile; nothing was written.")
+    await add_members(ctx, [row["id"] for row in rows], set_ids)
     return _assets(rows)
 
 

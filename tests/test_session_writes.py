@@ -357,3 +357,31 @@ async def test_update_moves_assets_onto_a_timeline_and_widens_it(api, seeder, sq
     foreign = await seeder.session(other)
     error = await api.error(UPDATE_ASSETS, {"w": [{"id": asset["id"]}], "d": [{"sessionId": foreign.id}]}, key=key)
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "Pair 0: sessionId" in error["message"]
+
+
+async def test_append_puts_assets_in_sets(api, seeder, sql_counter) -> None:
+    project, key = await _manager(seeder)
+    train, val = await seeder.asset_set(project), await seeder.asset_set(project)
+    counts = {}
+    for size in (1, 40):
+        data = {
+            "contentArray": [f"https://example.com/s{i}.jpg" for i in range(size)],
+            "externalIDArray": [f"set-{size}-{i}" for i in range(size)],
+            "setIDArray": [[train.id, val.id] if i % 2 else [train.id] for i in range(size)],
+        }
+        sql_counter.statements.clear()
+        with sql_counter:
+            await api.data(APPEND, {"d": data, "p": project.id}, key=key)
+        counts[size] = sql_counter.count
+    # The plain append's five statements, plus checking the sets and inserting the memberships.
+    assert counts[1] == counts[40] == 7, (counts, sql_counter.statements)
+    query = "query($ids: [ID!]) { s: sets(where: {idIn: $ids}, first: 10, skip: 0) { id numberOfAssets } }"
+    found = (await api.data(query, {"ids": [train.id, val.id]}, key=key))["s"]
+    assert {s["id"]: s["numberOfAssets"] for s in found} == {train.id: 41, val.id: 20}
+    other, _ = await _manager(seeder)
+    foreign = await seeder.asset_set(other)
+    locked = await seeder.asset_set(project, is_locked=True)
+    for set_id, code in ((foreign.id, "BAD_USER_INPUT"), (locked.id, "LOCKED")):
+        data = {"contentArray": ["https://example.com/x.jpg"] * 2, "setIDArray": [None, [set_id]]}
+        error = await api.error(APPEND, {"d": data, "p": project.id}, key=key)
+        assert error["extensions"]["code"] == code and "setIDArray[1]" in error["message"], error

@@ -78,6 +78,11 @@ class AppendManyAssetsData:
     sensor_array: list[str | None] | None = F(
         default=None, description="The sensor that recorded each asset, e.g. 'cam_front'; null: none."
     )
+    set_id_array: list[list[strawberry.ID] | None] | None = F(
+        default=None,
+        name="setIDArray",
+        description="The sets (of the same project, unlocked) each asset joins at ingest; null: none.",
+    )
     extend_sessions: bool = F(
         default=True,
         description="A timestamp outside its session's span widens the span (true) or refuses the call (false).",
