@@ -8,7 +8,8 @@ database constraint decides, and its violation is answered CONFLICT.
 A slice is a child session over a window of a recording: `originSessionId` names the recording, its
 span is the window ∩ the recording's span, and its assets are the recording's assets whose timestamp
 falls inside the slice's span (an asset sits in one session only, so a slice does not own assets; see
-`resolvers.sessions.on_timeline_of`). Slicing a slice slices the same recording: the child's origin is
+`resolvers.sessions.on_timeline_of`); the events that overlap its span are copied to it, clipped to
+the span. Slicing a slice slices the same recording: the child's origin is
 the recording, its span is the window ∩ the sliced slice's span.
 """
 
@@ -18,11 +19,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Insert, String, case, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.context import RequestContext
-from gateway.db.models import Asset, Session, utcnow
+from gateway.db.models import Asset, Session, SessionEvent, utcnow
 from gateway.errors import BadUserInput, Conflict, NotFound
 from resolvers.archive import require_writable
 from resolvers.filters.values import parse_time
@@ -200,7 +201,46 @@ async def slice_session(
         async with ctx.db_lock:
             ctx.db.add(child)
         await _flush_named(ctx, parent.project_id, child.name)
+        await ctx.execute(_copy_events(parent.id, child.id, start, end))
     return child
+
+
+def _copy_events(source_id: str, target_id: str, start: datetime, end: datetime) -> Insert:
+    """Copies the source session's events that overlap [start, end] to the target, clipped to it.
+    One INSERT ... SELECT; ids are made in SQL (cuid-shaped: 'c' and 24 random hex digits)."""
+    event_end = func.coalesce(SessionEvent.end_time, SessionEvent.start_time)
+    new_ids = literal("c") + func.left(func.replace(cast(func.gen_random_uuid(), String), "-", ""), 24)
+    copied = select(
+        new_ids,
+        literal(target_id),
+        SessionEvent.event_type,
+        SessionEvent.name,
+        func.greatest(SessionEvent.start_time, start),
+        case((SessionEvent.end_time.is_(None), None), else_=func.least(SessionEvent.end_time, end)),
+        SessionEvent.value,
+        SessionEvent.state,
+        SessionEvent.latitude,
+        SessionEvent.longitude,
+        SessionEvent.comment,
+        SessionEvent.aux_metadata,
+        func.now(),
+    ).where(SessionEvent.session_id == source_id, SessionEvent.start_time <= end, event_end >= start)
+    columns = [
+        "id",
+        "session_id",
+        "event_type",
+        "name",
+        "start_time",
+        "end_time",
+        "value",
+        "state",
+        "latitude",
+        "longitude",
+        "comment",
+        "aux_metadata",
+        "created_at",
+    ]
+    return insert(SessionEvent).from_select(columns, copied)
 
 
 async def delete_session(ctx: RequestContext, session_id: str, delete_assets: bool) -> Outcome:

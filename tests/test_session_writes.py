@@ -385,3 +385,25 @@ async def test_append_puts_assets_in_sets(api, seeder, sql_counter) -> None:
         data = {"contentArray": ["https://example.com/x.jpg"] * 2, "setIDArray": [None, [set_id]]}
         error = await api.error(APPEND, {"d": data, "p": project.id}, key=key)
         assert error["extensions"]["code"] == code and "setIDArray[1]" in error["message"], error
+
+
+async def test_a_slice_copies_the_events_overlapping_its_window_clipped(api, seeder) -> None:
+    project, key = await _manager(seeder)
+    session, _ = await _recording(seeder, project, 10)
+    m = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    await seeder.event(session, event_type="INTERVAL", name="rain", start_time=m(1), end_time=m(6), state="heavy")
+    await seeder.event(session, event_type="POINT", name="brake", start_time=m(3))
+    await seeder.event(session, event_type="POINT", name="late", start_time=m(9))
+    await seeder.event(session, event_type="COMMENT", comment="before", start_time=m(0), end_time=m(1))
+    child = (await api.data(SLICE, {"id": session.id, "a": iso(m(2)), "b": iso(m(4))}, key=key))["s"]
+    query = "query($id: ID!) { s: session(id: $id) { events(first: 10, skip: 0) { name startTime endTime } } }"
+    events = (await api.data(query, {"id": child["id"]}, key=key))["s"]["events"]
+    assert [(e["name"], e["startTime"][:19], (e["endTime"] or "")[:19]) for e in events] == [
+        ("rain", "2026-03-01T08:02:00", "2026-03-01T08:04:00"),
+        ("brake", "2026-03-01T08:03:00", ""),
+    ]
+    async with seeder._session_factory() as db:
+        states = (
+            await db.scalars(select(models.SessionEvent.state).where(models.SessionEvent.session_id == child["id"]))
+        ).all()
+    assert sorted(states, key=str) == sorted(["heavy", None], key=str)

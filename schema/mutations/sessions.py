@@ -64,7 +64,8 @@ class SessionMutations:
         description=described(
             "sliceSession",
             "Creates a slice of a session (SceneBox `slice_session`): a child session with `originSessionId` "
-            "and span window ∩ the session's span, whose assets are the recording's assets inside that span. "
+            "and span window ∩ the session's span, whose assets are the recording's assets inside that span; the "
+            "events overlapping the span are copied to it, clipped. "
             "Slicing a slice slices the same recording. BAD_USER_INPUT when the window misses the span.",
         )
     )
