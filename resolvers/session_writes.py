@@ -58,14 +58,15 @@ def _check_name(name: str) -> str:
     return name
 
 
-async def _flush_named(ctx: RequestContext, project_id: str, name: str) -> None:
-    """Flushes pending session writes; CONFLICT when the name is taken in the project."""
+async def _flush_named(ctx: RequestContext, project_id: str, name: str, session_id: str | None = None) -> None:
+    """Flushes pending session writes; CONFLICT when the name (or a client-chosen id) is taken."""
     try:
         async with ctx.db_lock:
             await ctx.db.flush()
     except IntegrityError as exc:
+        id_taken = f", or the session id '{session_id}' is taken" if session_id else ""
         raise Conflict(
-            f"Project '{project_id}' already has a session named '{name}'.",
+            f"Project '{project_id}' already has a session named '{name}'{id_taken}.",
             details={"projectId": project_id, "name": name},
         ) from exc
 
@@ -115,7 +116,7 @@ async def create_session(ctx: RequestContext, data: CreateSessionData) -> Sessio
         await _writable_project(ctx, data.project_id, "createSession")
         async with ctx.db_lock:
             ctx.db.add(session)
-        await _flush_named(ctx, data.project_id, session.name)
+        await _flush_named(ctx, data.project_id, session.name, str(data.id) if data.id is not None else None)
     return session
 
 

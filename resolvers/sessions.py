@@ -98,8 +98,16 @@ async def sensors_of_sessions(ctx: RequestContext, session_ids: list[str]) -> li
 
 def in_sessions(session_ids: list[str]) -> ColumnElement[bool]:
     """AssetWhere.sessionIdIn: the asset is on the timeline of any of these sessions (slices included)."""
-    session = aliased(Session)
-    return select(session.id).where(any_id(session.id, session_ids), on_timeline_of(session)).correlate(Asset).exists()
+    session, recording = aliased(Session), aliased(Session)
+    # The IN on the recordings lets PostgreSQL probe ix_asset_session_timestamp; the EXISTS keeps a
+    # slice's assets to its span.
+    recordings = select(func.coalesce(recording.origin_session_id, recording.id)).where(
+        any_id(recording.id, session_ids)
+    )
+    on_a_timeline = (
+        select(session.id).where(any_id(session.id, session_ids), on_timeline_of(session)).correlate(Asset).exists()
+    )
+    return and_(Asset.session_id.in_(recordings), on_a_timeline)
 
 
 async def asset_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) -> list[list[Asset]]:

@@ -89,6 +89,9 @@ async def test_names_are_unique_per_project_conflict(api, seeder) -> None:
     await api.data(CREATE, {"d": {"projectId": other.id, "name": "same"}}, key=other_key)
     second = (await api.data(CREATE, {"d": {"projectId": project.id, "name": "second"}}, key=key))["s"]
     assert await _code(api, UPDATE, {"id": second["id"], "d": {"name": "same"}}, key) == "CONFLICT"
+    taken_id = {"projectId": project.id, "name": "third", "id": second["id"]}
+    error = await api.error(CREATE, {"d": taken_id}, key=key)
+    assert error["extensions"]["code"] == "CONFLICT" and second["id"] in error["message"]
 
 
 async def test_bad_spans_and_resolutions_are_refused(api, seeder) -> None:
