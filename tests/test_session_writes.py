@@ -3,6 +3,7 @@ slice_session, delete_session), against the real database."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -410,3 +411,19 @@ async def test_a_slice_copies_the_events_overlapping_its_window_clipped(api, see
             await db.scalars(select(models.SessionEvent.state).where(models.SessionEvent.session_id == child["id"]))
         ).all()
     assert sorted(states, key=str) == sorted(["heavy", None], key=str)
+
+
+async def test_concurrent_appends_widen_one_span_to_cover_both(api, seeder) -> None:
+    project, key = await _manager(seeder)
+    session = await seeder.session(project, start_time=m(100), end_time=m(101))
+    early, late = _frames(session.id, [10]), _frames(session.id, [500])
+    await asyncio.gather(
+        api.data(APPEND, {"d": early, "p": project.id}, key=key),
+        api.data(APPEND, {"d": late, "p": project.id}, key=key),
+    )
+    [row] = await _session_rows(seeder, session.id)
+    assert (row.start_time, row.end_time) == (m(10), m(500))
+
+
+def m(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
