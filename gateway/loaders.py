@@ -76,6 +76,7 @@ class Loaders:
         self.asset_count_of_project = loader(self._asset_counts_of_projects)
         self.asset_count_of_set = loader(self._asset_counts_of_sets)
         self.asset_count_of_session = loader(self._asset_counts_of_sessions)
+        self.sensors_of_session = loader(self._sensors_of_sessions)
         self.asset = loader(self._assets)
         self.label_is_latest_for_user = loader(self._labels_latest_for_user)
         self.set = loader(self._sets)
@@ -213,15 +214,10 @@ class Loaders:
         return [counts.get(sid, 0) for sid in set_ids]
 
     async def _asset_counts_of_sessions(self, session_ids: list[str]) -> list[int]:
-        rows = (
-            await self._ctx.execute(
-                select(Asset.session_id, func.count())
-                .where(any_id(Asset.session_id, session_ids), project_visible(Asset.project_id, self._ctx.viewer))
-                .group_by(Asset.session_id)
-            )
-        ).all()
-        counts = dict(rows)
-        return [counts.get(sid, 0) for sid in session_ids]
+        return await session_reads.asset_counts_of_sessions(self._ctx, session_ids)
+
+    async def _sensors_of_sessions(self, session_ids: list[str]) -> list[list[str]]:
+        return await session_reads.sensors_of_sessions(self._ctx, session_ids)
 
     async def _asset_pages_of_sets(self, keys: list[PageKey]) -> list[list[Asset]]:
         return await set_reads.asset_pages_of_sets(self._ctx, keys)

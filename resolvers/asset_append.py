@@ -29,8 +29,11 @@ from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.content import ContentRequest, resolve_contents
 from resolvers.filters.project_where import compile_project_where
+from resolvers.filters.values import parse_time
 from resolvers.json_strings import parse_json_object
 from resolvers.roles import Role, minimum_role, require_role
+from resolvers.set_membership import add_members, check_sets
+from resolvers.timeline import Placement, place_on_timelines
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AppendManyAssetsData
 from schema.inputs.where import ProjectWhere
@@ -44,6 +47,10 @@ _ARRAYS = {
     "isHoneypotArray": "is_honeypot_array",
     "jsonContentArray": "json_content_array",
     "jsonMetadataArray": "json_metadata_array",
+    "sessionIDArray": "session_id_array",
+    "timestampArray": "timestamp_array",
+    "sensorArray": "sensor_array",
+    "setIDArray": "set_id_array",
 }
 # Column values every new asset gets from the table's server defaults (never sent with the INSERT).
 _SERVER_DEFAULTS = {"status": "TODO", "priority": 0, "is_used_for_consensus": False, "skipped": False}
@@ -56,6 +63,9 @@ _OMITTABLE = {
     "height": None,
     "json_content": None,
     "is_honeypot": False,
+    "session_id": None,
+    "timestamp": None,
+    "sensor": None,
 }
 _ASSET_MANAGER = instrumentation.manager_of_class(Asset)
 # Every column: set on returned objects so that reading any of them is a plain dict lookup.
@@ -129,6 +139,9 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
     metadata = data.json_metadata_array or ["{}"] * count
     contents = data.json_content_array or [""] * count
     honeypots = data.is_honeypot_array or [False] * count
+    sessions = data.session_id_array or [None] * count
+    timestamps = data.timestamp_array or [None] * count
+    sensors = data.sensor_array or [None] * count
     rows = []
     for index in range(count):
         check_key_length(ids[index], f"Item {index}: idArray[{index}]")
@@ -146,6 +159,11 @@ def _rows(data: AppendManyAssetsData, project: TargetProject, count: int) -> lis
                 "json_metadata": parse_json_object(metadata[index], f"{item}: jsonMetadata"),
                 "json_content": contents[index] or None,
                 "is_honeypot": honeypots[index],
+                "session_id": sessions[index],
+                "timestamp": None
+                if timestamps[index] is None
+                else parse_time(timestamps[index], f"timestampArray[{index}]")[0],
+                "sensor": sensors[index],
             }
         )
     for name, values in (("external ids", externals), ("ids", ids)):
@@ -226,6 +244,16 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
     if count == 0:
         return []
     rows = _rows(data, project, count)
+    placements = [Placement(i, project.id, row["session_id"], row["timestamp"]) for i, row in enumerate(rows)]
+    await place_on_timelines(
+        ctx,
+        placements,
+        extend=data.extend_sessions,
+        session_field="sessionIDArray[{i}]",
+        timestamp_field="timestampArray[{i}]",
+    )
+    set_ids = [[str(s) for s in ids] if ids else None for ids in data.set_id_array or [None] * count]
+    await check_sets(ctx, project.id, set_ids)
     await _add_contents(ctx, data, project, rows)
     now = utcnow()
     for i, row in enumerate(rows):
@@ -239,6 +267,7 @@ async def append_in_transaction(ctx: RequestContext, data: AppendManyAssetsData,
         # that committed meanwhile): name them. Raising rolls back the rows that did go in.
         await _refuse_taken(ctx, project.id, [row for row in rows if row["id"] not in inserted])
         raise Conflict("Some ids or external ids of this call were taken meanwhile; nothing was written.")
+    await add_members(ctx, [row["id"] for row in rows], set_ids)
     return _assets(rows)
 
 

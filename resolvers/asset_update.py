@@ -29,8 +29,10 @@ from resolvers.asset_append import check_key_length, quoted
 from resolvers.assignees import Assignable, assignable_users, resolve_assignees
 from resolvers.content import ContentRequest, StoredContent, resolve_contents
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where
+from resolvers.filters.values import parse_time
 from resolvers.json_strings import parse_json_object
 from resolvers.roles import minimum_role, require_role
+from resolvers.timeline import Placement, place_on_timelines
 from resolvers.transactions import write_transaction
 from schema.inputs.data import AssetData
 from schema.inputs.where import AssetWhere
@@ -56,6 +58,7 @@ class Target:
     external_id: str
     input_type: str
     created_at: datetime
+    session_id: str | None
 
 
 @dataclass
@@ -75,7 +78,7 @@ async def _match(ctx: RequestContext, wheres: list[AssetWhere]) -> list[list[Tar
     writer of asset rows locks them in (resolvers/workflow.py), so concurrent calls serialize instead
     of deadlocking. One statement: `{id}` wheres (what the Kili SDK sends) are one table of ids, any
     others one UNION ALL branch each."""
-    columns = (Asset.id, Asset.project_id, Asset.external_id, Project.input_type, Asset.created_at)
+    columns = (Asset.id, Asset.project_id, Asset.external_id, Project.input_type, Asset.created_at, Asset.session_id)
     by_id = [i for i, where in enumerate(wheres) if _is_by_id(where)]
     branches: list[Select] = []
     if by_id:
@@ -131,7 +134,27 @@ def _plain_changes(index: int, data: AssetData) -> dict[str, Any]:
         changes["json_metadata"] = parse_json_object(data.json_metadata, f"Pair {index}: jsonMetadata")
     if data.json_content is not None:
         changes["json_content"] = data.json_content or None
+    if data.session_id is not None:
+        changes["session_id"] = str(data.session_id)
+    if data.timestamp is not None:
+        changes["timestamp"] = parse_time(data.timestamp, f"Pair {index}: timestamp")[0]
+    if data.sensor is not None:
+        changes["sensor"] = data.sensor
     return changes
+
+
+async def _place(ctx: RequestContext, plain: list[dict[str, Any]], matched: list[list[Target]]) -> None:
+    """Checks the sessions pairs name and widens the spans their timestamps fall outside (a timestamp
+    alone widens the asset's current session). Two statements, only when a pair names either."""
+    placements = [
+        Placement(index, t.project_id, changes.get("session_id", t.session_id), changes.get("timestamp"))
+        for index, (changes, targets) in enumerate(zip(plain, matched, strict=True))
+        if "session_id" in changes or "timestamp" in changes
+        for t in targets
+    ]
+    await place_on_timelines(
+        ctx, placements, extend=True, session_field="Pair {i}: sessionId", timestamp_field="Pair {i}: timestamp"
+    )
 
 
 def _content_columns(content: StoredContent) -> dict[str, Any]:
@@ -258,6 +281,7 @@ async def update_properties_in_assets(
         for index, (data, ts) in enumerate(zip(datas, matched, strict=True)):
             _validate(index, data, ts)
         plain = [_plain_changes(index, data) for index, data in enumerate(datas)]
+        await _place(ctx, plain, matched)
         contents = await _contents(ctx, datas, matched)
         allowed = await _assignable_users(ctx, datas, matched)
         changes: dict[str, dict[str, Any]] = {}

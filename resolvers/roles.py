@@ -6,7 +6,7 @@ LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below all
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
   issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
-  on behalf of others, curates sets (create, fill, lock, split, delete), writes session events, and
+  on behalf of others, curates sets (create, fill, lock, split, delete) and sessions, writes session events, and
   manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
@@ -129,6 +129,16 @@ MUTATION_ROLES: dict[str, Needs] = {
     "appendSessionEvents": Needs(Role.TEAM_MANAGER, "in the session's project", _TIMELINE),
     "addSessionComments": Needs(Role.TEAM_MANAGER, "in the session's project", _TIMELINE),
     "deleteSessionEvents": Needs(Role.TEAM_MANAGER, "in every matched event's project", _TIMELINE),
+    **{
+        mutation: Needs(Role.TEAM_MANAGER, "in the session's project", "recordings are the data set the manager shapes")
+        for mutation in (
+            "createSession",
+            "updateSession",
+            "extendSessionTimeSpan",
+            "sliceSession",
+            "deleteSession",
+        )
+    },
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {

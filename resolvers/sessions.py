@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import FromClause, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset, Session
@@ -42,14 +44,81 @@ async def get_session(ctx: RequestContext, session_id: str) -> Session:
     return rows[0]
 
 
+def on_timeline_of(session: type[Session] | Any) -> ColumnElement[bool]:
+    """The asset is on `session`'s timeline: one of its own assets, or, for a slice (a session with an
+    origin), one of the origin's assets whose timestamp lies in the slice's span. One rule for
+    `Session.assets`, `Session.numberOfAssets` and `AssetWhere.sessionIdIn`."""
+    return or_(
+        and_(session.origin_session_id.is_(None), Asset.session_id == session.id),
+        and_(
+            Asset.session_id == session.origin_session_id,
+            Asset.timestamp >= session.start_time,
+            Asset.timestamp <= session.end_time,
+        ),
+    )
+
+
+async def asset_counts_of_sessions(ctx: RequestContext, session_ids: list[str]) -> list[int]:
+    """How many (visible) assets are on each session's timeline (on_timeline_of). One statement."""
+    session = aliased(Session)
+    rows = (
+        await ctx.execute(
+            select(session.id, func.count(Asset.id))
+            .join(Asset, on_timeline_of(session))
+            .where(any_id(session.id, session_ids), project_visible(Asset.project_id, ctx.viewer))
+            .group_by(session.id)
+        )
+    ).all()
+    counts = dict(rows)
+    return [counts.get(sid, 0) for sid in session_ids]
+
+
+async def sensors_of_sessions(ctx: RequestContext, session_ids: list[str]) -> list[list[str]]:
+    """The distinct sensors of the (visible) assets on each session's timeline, sorted. One statement."""
+    session = aliased(Session)
+    rows = (
+        await ctx.execute(
+            select(session.id, Asset.sensor)
+            .join(Asset, on_timeline_of(session))
+            .where(
+                any_id(session.id, session_ids),
+                Asset.sensor.is_not(None),
+                project_visible(Asset.project_id, ctx.viewer),
+            )
+            .group_by(session.id, Asset.sensor)
+            .order_by(session.id, Asset.sensor)
+        )
+    ).all()
+    sensors: dict[str, list[str]] = {}
+    for session_id, sensor in rows:
+        sensors.setdefault(session_id, []).append(sensor)
+    return [sensors.get(sid, []) for sid in session_ids]
+
+
+def in_sessions(session_ids: list[str]) -> ColumnElement[bool]:
+    """AssetWhere.sessionIdIn: the asset is on the timeline of any of these sessions (slices included)."""
+    session, recording = aliased(Session), aliased(Session)
+    # The IN on the recordings lets PostgreSQL probe ix_asset_session_timestamp; the EXISTS keeps a
+    # slice's assets to its span.
+    recordings = select(func.coalesce(recording.origin_session_id, recording.id)).where(
+        any_id(recording.id, session_ids)
+    )
+    on_a_timeline = (
+        select(session.id).where(any_id(session.id, session_ids), on_timeline_of(session)).correlate(Asset).exists()
+    )
+    return and_(Asset.session_id.in_(recordings), on_a_timeline)
+
+
 async def asset_pages_of_sessions(ctx: RequestContext, keys: Sequence[PageKey]) -> list[list[Asset]]:
     """Each key's page of a session's (visible) assets, in timestamp order (untimed last), then by id."""
 
     def timeline(page_keys: FromClause) -> Select:
+        session = aliased(Session)
         return (
             select(Asset)
             .select_from(page_keys)
-            .join(Asset, Asset.session_id == page_keys.c.parent_id)
+            .join(session, session.id == page_keys.c.parent_id)
+            .join(Asset, on_timeline_of(session))
             .where(project_visible(Asset.project_id, ctx.viewer))
         )
 

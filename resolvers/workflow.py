@@ -158,6 +158,20 @@ async def send_assets_back_to_queue(ctx: RequestContext, where: AssetWhere) -> O
     )
 
 
+async def delete_locked_assets(ctx: RequestContext, tx: WriteTransaction, assets: list[LockedAsset]) -> None:
+    """Deletes these locked assets (labels, memberships and assignees cascade) and queues their stored
+    objects for removal once `tx` has committed. Two statements at most, whatever the number of assets."""
+    if assets:
+        await ctx.execute(
+            delete(Asset).where(any_id(Asset.id, [a.id for a in assets])).execution_options(synchronize_session=False)
+        )
+    # Another asset may refer to the same object (the same upload appended twice): the removal
+    # checks that after the commit and keeps the object then.
+    queued = await queue_removals(ctx, {a.storage_key for a in assets if a.storage_key})
+    if queued:
+        tx.on_commit(lambda: remove_queued(ctx, queued))
+
+
 async def delete_assets(ctx: RequestContext, where: AssetWhere) -> Outcome:
     """Deletes every matched asset (TEAM_MANAGER in every matched project). Labels, set memberships and
     assignees go with it (ON DELETE CASCADE). Their stored objects are queued for removal in the same
@@ -175,15 +189,7 @@ async def delete_matched_assets(ctx: RequestContext, tx: WriteTransaction, where
     projects = {a.project_id for a in assets}
     await require_role(ctx, projects, minimum_role("deleteAssets"), "delete assets")
     await require_writable(ctx, projects)
-    if assets:
-        await ctx.execute(
-            delete(Asset).where(any_id(Asset.id, [a.id for a in assets])).execution_options(synchronize_session=False)
-        )
-    # Another asset may refer to the same object (the same upload appended twice): the removal
-    # checks that after the commit and keeps the object then.
-    queued = await queue_removals(ctx, {a.storage_key for a in assets if a.storage_key})
-    if queued:
-        tx.on_commit(lambda: remove_queued(ctx, queued))
+    await delete_locked_assets(ctx, tx, assets)
     unmatched = await unmatched_named_assets(ctx, where, assets)
     return Outcome(
         succeeded=[a.key for a in assets] + [u.key for u in unmatched if u.gone],

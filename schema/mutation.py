@@ -9,6 +9,7 @@ from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.queue import QueueMutations
 from schema.mutations.session_events import SessionEventMutations
+from schema.mutations.sessions import SessionMutations
 from schema.mutations.sets import SetMutations
 from schema.mutations.workflow import WorkflowMutations
 
@@ -23,6 +24,7 @@ class Mutation(
     IssueMutations,
     SetMutations,
     SessionEventMutations,
+    SessionMutations,
     LegacyMutations,
 ):
     pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,7 +64,7 @@ async def _world(seeder: Seeder) -> World:
     issue = models.Issue(project_id=project.id, asset_id=asset.id, author_id=users["REVIEWER"].id, text="box?")
     await seeder.add(issue)
     asset_set = await seeder.asset_set(project, [asset])
-    session = await seeder.session(project)
+    session = await seeder.session(project, start_time=_T0, end_time=_T1)
     await seeder.event(session, name="weather")
     return World(
         project_id=project.id,
@@ -78,6 +79,7 @@ async def _world(seeder: Seeder) -> World:
 
 
 Call = tuple[str, dict]
+_T0, _T1 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def _label_data(w: World, label_type: str = "DEFAULT", author: str | None = None) -> dict:
@@ -195,6 +197,27 @@ CALLS: dict[str, Callable[[World], Call]] = {
     ),
     "deleteSessionEvents": lambda w: (
         "mutation($s: ID!) { m: deleteSessionEvents(where: {sessionIdIn: [$s]}) }",
+        {"s": w.session_id},
+    ),
+    "createSession": lambda w: (
+        'mutation($p: ID!) { m: createSession(data: {projectId: $p, name: "drive"}) { id } }',
+        {"p": w.project_id},
+    ),
+    "updateSession": lambda w: (
+        'mutation($s: ID!) { m: updateSession(id: $s, data: {status: "processed"}) { id } }',
+        {"s": w.session_id},
+    ),
+    "extendSessionTimeSpan": lambda w: (
+        'mutation($s: ID!) { m: extendSessionTimeSpan(id: $s, timestamps: ["2026-01-03T00:00:00Z"]) { id } }',
+        {"s": w.session_id},
+    ),
+    "sliceSession": lambda w: (
+        'mutation($s: ID!) { m: sliceSession(id: $s, startTime: "2026-01-01T06:00:00Z", '
+        'endTime: "2026-01-01T07:00:00Z") { id } }',
+        {"s": w.session_id},
+    ),
+    "deleteSession": lambda w: (
+        "mutation($s: ID!) { m: deleteSession(id: $s, deleteAssets: false) { succeeded { assetId } } }",
         {"s": w.session_id},
     ),
 }

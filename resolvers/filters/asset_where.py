@@ -146,6 +146,12 @@ def _having_label(where: AssetWhere) -> ColumnElement[bool] | None:
     return exists(select(Label.id).where(Label.asset_id == Asset.id, all_of(conditions)).correlate(Asset))
 
 
+def _in_sessions(session_ids: list[Any] | None) -> ColumnElement[bool] | None:
+    from resolvers.sessions import in_sessions  # noqa: PLC0415  (resolvers.sessions imports the filters)
+
+    return None if session_ids is None else in_sessions([str(i) for i in session_ids])
+
+
 def _sets_and_sessions(where: AssetWhere) -> Conditions:
     in_sets = None
     if where.set_id_in is not None:
@@ -154,7 +160,8 @@ def _sets_and_sessions(where: AssetWhere) -> Conditions:
         )
     return [
         in_sets,
-        in_list(Asset.session_id, where.session_id_in),
+        _in_sessions(where.session_id_in),
+        in_list(Asset.sensor, where.sensor_in),
         *time_range(Asset.timestamp, where.timestamp_gte, where.timestamp_lte, "timestamp"),
     ]
 

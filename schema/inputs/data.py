@@ -67,6 +67,26 @@ class AppendManyAssetsData:
     json_metadata_array: list[str] | None = F(
         default=None, description="Metadata of each asset, as a JSON-encoded object string."
     )
+    session_id_array: list[strawberry.ID | None] | None = F(
+        default=None,
+        name="sessionIDArray",
+        description="The session (recording, of the same project) each asset sits in; null: none.",
+    )
+    timestamp_array: list[str | None] | None = F(
+        default=None, description="Each asset's instant on its session's timeline, ISO-8601; null: none."
+    )
+    sensor_array: list[str | None] | None = F(
+        default=None, description="The sensor that recorded each asset, e.g. 'cam_front'; null: none."
+    )
+    set_id_array: list[list[strawberry.ID] | None] | None = F(
+        default=None,
+        name="setIDArray",
+        description="The sets (of the same project, unlocked) each asset joins at ingest; null: none.",
+    )
+    extend_sessions: bool = F(
+        default=True,
+        description="A timestamp outside its session's span widens the span (true) or refuses the call (false).",
+    )
 
 
 @strawberry.input(
@@ -118,6 +138,14 @@ class AssetData:
     is_honeypot: bool | None = F(default=None, description="Honeypot flag.")
     page_resolutions: list[PageResolutionInput] | None = F(default=None, description="Accepted and ignored.")
     resolution: ResolutionInput | None = F(default=None, description="Resolution of the asset.")
+    session_id: strawberry.ID | None = F(
+        default=None, description="Put the asset in this session (a recording of its own project)."
+    )
+    timestamp: str | None = F(
+        default=None,
+        description="The asset's instant on its session's timeline, ISO-8601; a span it falls outside is widened.",
+    )
+    sensor: str | None = F(default=None, description="The sensor that recorded the asset, e.g. 'cam_front'.")
 
 
 @strawberry.input(description="One label to append.")
@@ -176,3 +204,31 @@ class IssueToCreate:
 @strawberry.input(description="Changes to an issue.")
 class IssueData:
     status: IssueStatus = F(description="New status: OPEN, SOLVED or CANCELLED (any status may follow any other).")
+
+
+@strawberry.input(description="A new session (SceneBox `add_session`): a recording whose assets sit on a timeline.")
+class CreateSessionData:
+    project_id: strawberry.ID = F(name="projectId", description="The project the session belongs to.")
+    name: str = F(description="Name, unique within the project (CONFLICT otherwise).")
+    session_type: str | None = F(default="generic", description="Kind of recording, e.g. 'drive' (default 'generic').")
+    status: str | None = F(default="ready", description="Free status (default 'ready').")
+    resolution: float | None = F(default=None, description="Sampling resolution of the timeline in seconds, > 0.")
+    start_time: str | None = F(default=None, description="Start of the span, ISO-8601 (a missing zone means UTC).")
+    end_time: str | None = F(default=None, description="End of the span, ISO-8601; not before startTime.")
+    json_aux_metadata: str | None = F(
+        default=None, description="Free auxiliary metadata, a JSON-encoded object string."
+    )
+    id: strawberry.ID | None = F(default=None, description="The id to give the session (default: a new one).")
+
+
+@strawberry.input(description="Changes to a session: only the fields given are written.")
+class UpdateSessionData:
+    name: str | None = F(default=None, description="New name, unique within the project (CONFLICT otherwise).")
+    session_type: str | None = F(default=None, description="Kind of recording.")
+    status: str | None = F(default=None, description="Free status.")
+    resolution: float | None = F(default=None, description="Sampling resolution in seconds, > 0.")
+    start_time: str | None = F(default=None, description="Start of the span (SceneBox `update_time_span`), ISO-8601.")
+    end_time: str | None = F(default=None, description="End of the span, ISO-8601; the span needs startTime ≤ endTime.")
+    json_aux_metadata: str | None = F(
+        default=None, description="Auxiliary metadata, a JSON-encoded object string; replaces the stored one."
+    )

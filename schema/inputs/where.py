@@ -163,7 +163,13 @@ class AssetWhere:
     group_name_in: list[str] | None = F(default=None, description="V2/V3 workflows only (not supported).")
     group_name_not_in: list[str] | None = F(default=None, description="V2/V3 workflows only (not supported).")
     set_id_in: list[strawberry.ID] | None = F(default=None, description="Assets in any of these sets.")
-    session_id_in: list[strawberry.ID] | None = F(default=None, description="Assets of any of these sessions.")
+    session_id_in: list[strawberry.ID] | None = F(
+        default=None,
+        description="Assets on the timeline of any of these sessions (a slice's: its origin's assets in its span).",
+    )
+    sensor_in: list[str] | None = F(
+        default=None, description="Assets recorded by any of these sensors (exact match); an empty list matches none."
+    )
     timestamp_gte: str | None = F(default=None, description="Session timestamp at or after this time.")
     timestamp_lte: str | None = F(default=None, description="Session timestamp at or before this time.")
 

@@ -86,6 +86,10 @@ class Session:
     end_time: str | None = strawberry.field(description="End of the recording, ISO-8601 UTC.")
     resolution: float | None = strawberry.field(description="Sampling resolution of the timeline, in seconds.")
     json_aux_metadata: str = strawberry.field(description="Free auxiliary metadata, as a JSON-encoded object string.")
+    origin_session_id: strawberry.ID | None = strawberry.field(
+        description="For a slice (sliceSession): the recording it was sliced from; its assets are that "
+        "recording's assets inside this session's span."
+    )
     created_at: str = strawberry.field(description="Creation time, ISO-8601 UTC.")
     updated_at: str = strawberry.field(description="Last update time, ISO-8601 UTC.")
 
@@ -101,6 +105,7 @@ class Session:
             end_time=iso(row.end_time),
             resolution=row.resolution,
             json_aux_metadata=json.dumps(row.aux_metadata or {}),
+            origin_session_id=row.origin_session_id,
             created_at=iso(row.created_at),
             updated_at=iso(row.updated_at),
         )
@@ -117,6 +122,12 @@ class Session:
     @strawberry.field(description="Number of assets on the session's timeline.")
     async def number_of_assets(self, info: strawberry.Info) -> int:
         return await info.context.loaders.asset_count_of_session.load(self.id)
+
+    @strawberry.field(
+        description="The sensors that recorded the session's assets (each once, sorted), e.g. ['cam_front', 'lidar']."
+    )
+    async def sensors(self, info: strawberry.Info) -> list[str]:
+        return await info.context.loaders.sensors_of_session.load(self.id)
 
     @strawberry.field(description="The project the session belongs to.")
     async def project(self, info: strawberry.Info) -> Project:
