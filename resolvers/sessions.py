@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from gateway.context import RequestContext
 from gateway.db.models import Asset, Session
 from gateway.errors import NotFound
+from resolvers.arrays import any_id
 from resolvers.filters.session_where import compile_session_where
 from resolvers.paging import keyset_page, offset_page
 from resolvers.per_parent import PageKey, load_pages
