@@ -223,24 +223,19 @@ async def remove_assets_from_set(ctx: RequestContext, set_id: str, where: AssetW
     _require_conditions(where)
     async with write_transaction(ctx):
         await _lock_set(ctx, set_id, "removeAssetsFromSet", "remove assets from sets", membership=True)
-        # At most MAX_ASSETS_PER_CALL + 1 of them: one more than that refuses the call (rolled back).
-        members = (
-            select(SetAsset.asset_id)
-            .join(Asset, Asset.id == SetAsset.asset_id)
-            .where(SetAsset.set_id == set_id, compile_asset_where(where, ctx.viewer))
-            .limit(MAX_ASSETS_PER_CALL + 1)
+        # One DELETE ... USING asset: a join the planner serves from set_asset's primary key, whatever
+        # the size of the asset table (an `IN (subquery ... LIMIT)` form was at the mercy of generic plans).
+        # More than MAX_ASSETS_PER_CALL removed refuses the call, which rolls it back.
+        rows = sorted(
+            (
+                await ctx.execute(
+                    delete(SetAsset)
+                    .where(SetAsset.set_id == set_id, SetAsset.asset_id == Asset.id)
+                    .where(compile_asset_where(where, ctx.viewer))
+                    .returning(Asset.id, Asset.external_id)
+                )
+            ).all()
         )
-        removed = (
-            delete(SetAsset)
-            .where(SetAsset.set_id == set_id, SetAsset.asset_id.in_(members))
-            .returning(SetAsset.asset_id)
-            .cte("removed")
-        )
-        rows = (
-            await ctx.execute(
-                select(Asset.id, Asset.external_id).join(removed, removed.c.asset_id == Asset.id).order_by(Asset.id)
-            )
-        ).all()
         if len(rows) > MAX_ASSETS_PER_CALL:
             raise BadUserInput(f"where matches more than {MAX_ASSETS_PER_CALL} members: narrow it and call again.")
         matched = [LockedAsset(i, e, "", "", None) for i, e in rows]
