@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.context import RequestContext
 from gateway.db.ids import new_id
 from gateway.db.models import Session, SessionEvent, utcnow
-from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.errors import BadUserInput, Conflict
 from resolvers.archive import require_writable
 from resolvers.arrays import values_table
 from resolvers.filters.session_event_where import compile_session_event_where, event_end, event_types_condition
@@ -58,8 +58,8 @@ from resolvers.json_strings import parse_json_object
 from resolvers.paging import offset_page
 from resolvers.per_parent import PageKey, load_pages
 from resolvers.roles import minimum_role, require_role
+from resolvers.row_locks import lock_for_write
 from resolvers.transactions import write_transaction
-from resolvers.visibility import project_visible
 from schema.inputs.session_events import SessionEventInput, SessionEventWhere
 
 MAX_EVENTS_PER_CALL = 10_000
@@ -121,21 +121,6 @@ def _parse(i: int, event: SessionEventInput) -> _NewEvent:
     )
 
 
-async def _writable_session(ctx: RequestContext, session_id: str, action: str) -> Session:
-    """The session, locked for the transaction, after the role and archive checks."""
-    rows = await ctx.scalars(
-        select(Session)
-        .where(Session.id == session_id, project_visible(Session.project_id, ctx.viewer))
-        .with_for_update(of=Session)
-    )
-    if not rows:
-        raise NotFound(f"No session with id '{session_id}'.", details={"id": session_id})
-    session = rows[0]
-    await require_role(ctx, [session.project_id], ROLE_TO_WRITE, action)
-    await require_writable(ctx, [session.project_id])
-    return session
-
-
 async def _fit_span(ctx: RequestContext, session: Session, items: list[_NewEvent], extend: bool) -> None:
     first = min(item.start_time for item in items)
     last = max(item.last_time for item in items)
@@ -170,7 +155,7 @@ async def append_session_events(
             raise BadUserInput(f"events[{i}]: id '{item.id}' is also given to events[{seen[item.id]}].")
         seen[item.id] = i
     async with write_transaction(ctx):
-        session = await _writable_session(ctx, session_id, "append session events")
+        session = await lock_for_write(ctx, Session, session_id, ROLE_TO_WRITE, "append session events")
         if not items:
             return []
         await _fit_span(ctx, session, items, extend_session)

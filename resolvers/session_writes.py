@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset, Session, SessionEvent, utcnow
-from gateway.errors import BadUserInput, Conflict, NotFound
+from gateway.errors import BadUserInput, Conflict
 from resolvers.archive import require_writable
 from resolvers.filters.values import parse_time
 from resolvers.json_strings import parse_json_object
 from resolvers.roles import minimum_role, require_role
+from resolvers.row_locks import lock_for_write
 from resolvers.transactions import write_transaction
-from resolvers.visibility import project_visible
 from resolvers.workflow import Outcome, delete_locked_assets, lock_matched_assets
 from schema.inputs.data import CreateSessionData, UpdateSessionData
 from schema.inputs.where import AssetWhere
@@ -79,16 +79,7 @@ async def _writable_project(ctx: RequestContext, project_id: str, mutation: str)
 async def _lock_session(ctx: RequestContext, session_id: str, mutation: str) -> Session:
     """The session, locked until the transaction ends, once the viewer may curate it. NOT_FOUND when
     the viewer may not see it, FORBIDDEN below the role, LOCKED when its project is archived."""
-    rows = await ctx.scalars(
-        select(Session)
-        .where(Session.id == session_id, project_visible(Session.project_id, ctx.viewer))
-        .with_for_update(of=Session)
-        .execution_options(populate_existing=True)
-    )
-    if not rows:
-        raise NotFound(f"No session with id '{session_id}'.", details={"id": session_id})
-    await _writable_project(ctx, rows[0].project_id, mutation)
-    return rows[0]
+    return await lock_for_write(ctx, Session, session_id, minimum_role(mutation), CURATE)
 
 
 async def create_session(ctx: RequestContext, data: CreateSessionData) -> Session:

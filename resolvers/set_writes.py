@@ -26,14 +26,14 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset, AssetSet, SetAsset, new_id, utcnow
-from gateway.errors import BadUserInput, Conflict, Locked, NotFound
+from gateway.errors import BadUserInput, Conflict, Locked
 from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions
 from resolvers.json_strings import parse_json_object
 from resolvers.roles import minimum_role, require_role
+from resolvers.row_locks import lock_for_write
 from resolvers.transactions import write_transaction
-from resolvers.visibility import project_visible
 from resolvers.workflow import (
     MAX_ASSETS_PER_CALL,
     AssetKey,
@@ -52,16 +52,7 @@ MAX_SPLITS = 100
 async def _lock_set(ctx: RequestContext, set_id: str, mutation: str, action: str, *, membership: bool) -> AssetSet:
     """The set, locked for the rest of the transaction, after the role and archive checks; with
     `membership`, a locked set is LOCKED (its members may not change)."""
-    rows = await ctx.scalars(
-        select(AssetSet)
-        .where(AssetSet.id == set_id, project_visible(AssetSet.project_id, ctx.viewer))
-        .with_for_update(of=AssetSet.__table__)
-    )
-    if not rows:
-        raise NotFound(f"No set with id '{set_id}'.", details={"id": set_id})
-    asset_set = rows[0]
-    await require_role(ctx, [asset_set.project_id], minimum_role(mutation), action)
-    await require_writable(ctx, [asset_set.project_id])
+    asset_set = await lock_for_write(ctx, AssetSet, set_id, minimum_role(mutation), action)
     if membership and asset_set.is_locked:
         raise Locked(f"Set '{set_id}' is locked: unlock it (unlockSet) before changing its members.")
     return asset_set
