@@ -170,6 +170,7 @@ class Asset(SQLModel, table=True):
             postgresql_ops={"json_metadata": "jsonb_path_ops"},
         ),
         Index("ix_asset_session_timestamp", "session_id", "timestamp"),
+        Index("ix_asset_tags", "tags", postgresql_using="gin"),
     )
     id: str = Field(default_factory=new_id, primary_key=True)
     project_id: str = _fk("project.id")
@@ -194,6 +195,7 @@ class Asset(SQLModel, table=True):
     session_id: str | None = _fk("recording_session.id", nullable=True, ondelete="SET NULL")
     timestamp: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sensor: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default="{}"))
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
