@@ -23,6 +23,13 @@ from gateway.settings import Settings
 @contextmanager
 def services() -> Iterator[Settings]:
     """PostgreSQL (migrated) and S3 (bucket made) in temp dirs, removed afterwards; their settings."""
+    with services_and_log() as (settings, _log):
+        yield settings
+
+
+@contextmanager
+def services_and_log() -> Iterator[tuple[Settings, Path]]:
+    """`services()`, plus the path of PostgreSQL's log (where auto_explain writes plans)."""
     pg_dir, s3_dir = Path(tempfile.mkdtemp(prefix="lg-bpg-")), Path(tempfile.mkdtemp(prefix="lg-bs3-"))
     postgres = start_postgres(pg_dir, durable=False)
     weed = start_seaweedfs(s3_dir, access_key="bench", secret_key="bench-secret")
@@ -31,13 +38,14 @@ def services() -> Iterator[Settings]:
         database_url = postgres.url("bench")
         upgrade(database_url)
         ensure_bucket(weed.endpoint, "bench", "bench-secret", "bench")
-        yield Settings(
+        settings = Settings(
             database_url=database_url,
             s3_endpoint=weed.endpoint,
             s3_access_key="bench",
             s3_secret_key="bench-secret",
             s3_bucket="bench",
         )
+        yield settings, pg_dir / "postgres.log"
     finally:
         weed.stop()
         postgres.stop()
