@@ -139,6 +139,13 @@ MUTATION_ROLES: dict[str, Needs] = {
             "deleteSession",
         )
     },
+    **{
+        mutation: Needs(
+            Role.TEAM_MANAGER, "in every matched asset's project", "curating the data set is the manager's work"
+        )
+        for mutation in ("updateAssetsMetadata", "addTagsToAssets", "removeTagsFromAssets")
+    },
+    "removeMetadataKey": Needs(Role.TEAM_MANAGER, "in the project", "curating the data set is the manager's work"),
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {
