@@ -113,6 +113,15 @@ async def test_bad_input_is_refused_and_writes_nothing(api, seeder) -> None:
     ids = [a.id for a in assets]
     bad = [
         {"set": [1, 2]},
+        {"set": 5},
+        {"set": True},
+        {"set": "5"},
+        {"set": "null"},
+        {"set": {"a\u0000": 1}},
+        {"set": {"a": "x\u0000"}},
+        {"set": {".".join(["k"] * 17): 1}},
+        {"unset": ["x" * 300]},
+        {"unset": [""]},
         {"set": "not json"},
         {"set": "[1]"},
         {"set": {"": 1}},
