@@ -278,3 +278,28 @@ async def test_statement_counts_do_not_grow_with_the_number_of_assets(api, seede
     # removeMetadataKey: authentication, roles, archive check, one UPDATE.
     assert counts[1] == counts[1000], counts
     assert counts[1] == {"merge": 5, "sample": 5, "named": 6, "nothing": 2, "removeKey": 4}, counts
+
+
+async def test_the_kili_sdk_graphql_client_runs_curation_writes(kili_connect, seeder) -> None:
+    """kili 26.2.4 users reach the new mutations through the SDK's own GraphQL client (which validates
+    documents against the schema it introspects), and the SDK's listing then reads what they wrote."""
+    _, _, key, project, assets = await _manager(seeder, 2, json_metadata={"camera": {"id": "front"}})
+    kili = kili_connect(key)
+    written = kili.graphql_client.execute(
+        query=UPDATE, variables={"w": {"project": {"id": project.id}}, "set": {"camera.lens": 35, "night": True}}
+    )
+    assert sorted(a["assetId"] for a in written["m"]["succeeded"]) == sorted(a.id for a in assets)
+    tagged = kili.graphql_client.execute(
+        query='mutation($w: AssetWhere!) { m: addTagsToAssets(where: $w, tags: ["rain"]) { succeeded { assetId } } }',
+        variables={"w": {"idIn": [assets[0].id]}},
+    )
+    assert [a["assetId"] for a in tagged["m"]["succeeded"]] == [assets[0].id]
+    listed = kili.assets(project_id=project.id, fields=["id", "jsonMetadata"], disable_tqdm=True)
+    assert {a["id"]: a["jsonMetadata"] for a in listed} == {
+        a.id: {"camera": {"id": "front", "lens": 35}, "night": True} for a in assets
+    }
+    found = kili.graphql_client.execute(
+        query="query($w: AssetWhere!) { countAssets(where: $w) }",
+        variables={"w": {"project": {"id": project.id}, "tagsIn": ["rain"]}},
+    )
+    assert found["countAssets"] == 1
