@@ -131,10 +131,12 @@ async def update_assets_metadata(
             ctx, where, "updateAssetsMetadata", "update asset metadata", limit=limit, seed=seed
         )
         if assets:
+            new_value = write.new_value(Asset.json_metadata)
+            # An asset whose metadata would not change is left alone (its updatedAt too), as tag writes do.
             await ctx.execute(
                 update(Asset)
-                .where(any_id(Asset.id, [a.id for a in assets]))
-                .values(json_metadata=write.new_value(Asset.json_metadata), updated_at=utcnow())
+                .where(any_id(Asset.id, [a.id for a in assets]), Asset.json_metadata.is_distinct_from(new_value))
+                .values(json_metadata=new_value, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
         return await curation_outcome(ctx, where, assets)

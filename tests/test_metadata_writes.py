@@ -37,6 +37,12 @@ async def _metadata(seeder, ids: list[str]) -> dict[str, dict]:
         return {i: m for i, m in rows.all()}
 
 
+async def _updated_at(seeder, ids: list[str]) -> dict[str, object]:
+    async with seeder._session_factory() as session:
+        rows = await session.execute(select(models.Asset.id, models.Asset.updated_at).where(models.Asset.id.in_(ids)))
+        return dict(rows.all())
+
+
 async def _codes(api, query: str, variables: dict, key: str) -> list[str]:
     body = await api.raw(query, variables, key=key)
     return [e["extensions"]["code"] for e in body.get("errors") or []]
@@ -85,6 +91,14 @@ async def test_merge_sets_dotted_keys_keeping_siblings_and_unsets_keys(api, seed
     assert stored[ids[2]]["camera"] == {"id": "front", "lens": {"mm": 50, "maker": "zeiss"}}
     counted = await api.data(COUNT, {"w": {"idIn": ids, "metadata": {"weather": "rain"}}}, key=key)
     assert counted["countAssets"] == 2
+
+    # Writing what is already there changes nothing, not even updatedAt; the asset still succeeds.
+    before = await _updated_at(seeder, ids)
+    same = await api.data(UPDATE, {"w": {"idIn": ids}, "set": {"camera.lens.mm": 50}, "unset": ["gone"]}, key=key)
+    assert len(same["m"]["succeeded"]) == 3 and await _updated_at(seeder, ids) == before
+    await api.data(UPDATE, {"w": {"idIn": ids[:1]}, "set": {"camera.lens.mm": 51}}, key=key)
+    after = await _updated_at(seeder, ids)
+    assert after[ids[0]] > before[ids[0]] and after[ids[1]] == before[ids[1]]
 
 
 async def test_replace_writes_the_whole_object_with_dotted_keys_nested(api, seeder) -> None:
