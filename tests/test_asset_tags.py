@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 
 from gateway.db import models
+from tests.test_metadata_writes import post_gated
 
 ADD = """mutation($w: AssetWhere!, $tags: [String!]!) { m: addTagsToAssets(where: $w, tags: $tags) {
   succeeded { assetId } declined { assetId } failed { assetId } } }"""
@@ -124,6 +125,23 @@ async def test_outcome_bad_input_and_archived_projects(api, seeder) -> None:
             select(models.Asset.id, models.Asset.tags).where(models.Asset.project_id == project.id)
         )
         assert dict(rows.all()) == {assets[0].id: ["t"], assets[1].id: []}
+
+
+async def test_concurrent_tag_writers_lose_no_tag(seeder, live_gateway, app) -> None:
+    """Six writers add one tag each and one removes a tag the assets had, racing on the same rows over
+    HTTP: every added tag is there at the end, the removed one is gone, each tag once and sorted."""
+    _, _, key, project, assets = await _manager(seeder, 30)
+    ids = [a.id for a in assets]
+    where = {"project": {"id": project.id}}
+    await post_gated(app, live_gateway, key, ids, [(ADD, {"w": where, "tags": ["old", "keep"]})])
+    requests = [(ADD, {"w": where, "tags": [f"t{n}", "shared"]}) for n in range(6)]
+    requests.append((REMOVE, {"w": where, "tags": ["old"]}))
+    for body in await post_gated(app, live_gateway, key, ids, requests):
+        assert not body.get("errors"), body
+        assert sorted(a["assetId"] for a in body["data"]["m"]["succeeded"]) == sorted(ids)
+    async with seeder._session_factory() as session:
+        rows = await session.execute(select(models.Asset.tags).where(models.Asset.project_id == project.id))
+        assert {tuple(t) for (t,) in rows.all()} == {("keep", "shared", "t0", "t1", "t2", "t3", "t4", "t5")}
 
 
 async def _statements(api, sql_counter, query: str, variables: dict, key: str) -> int:
