@@ -6,8 +6,8 @@ LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below all
 - REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
   issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
-  on behalf of others, curates sets (create, fill, lock, split, delete) and sessions, writes session events, and
-  manages the project: its settings, archiving, and members below ADMIN;
+  on behalf of others, curates sets (create, fill, lock, split, delete), sessions, asset metadata and
+  tags, writes session events, and manages the project: its settings, archiving, and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 
@@ -139,6 +139,13 @@ MUTATION_ROLES: dict[str, Needs] = {
             "deleteSession",
         )
     },
+    **{
+        mutation: Needs(
+            Role.TEAM_MANAGER, "in every matched asset's project", "curating the data set is the manager's work"
+        )
+        for mutation in ("updateAssetsMetadata", "addTagsToAssets", "removeTagsFromAssets")
+    },
+    "removeMetadataKey": Needs(Role.TEAM_MANAGER, "in the project", "curating the data set is the manager's work"),
 }
 # The Kili 2.16x names run the same code as the mutations they name, so they need the same role.
 LEGACY_NAMES = {

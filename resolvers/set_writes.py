@@ -142,7 +142,7 @@ async def set_locked(ctx: RequestContext, set_id: str, locked: bool) -> AssetSet
     return rows[0]
 
 
-def _sample_key(seed: int) -> Any:
+def sample_key(seed: int) -> Any:
     """The deterministic pseudo-random order of a seed: md5 of the seed and the asset id."""
     return func.md5(literal(f"{seed}:") + Asset.id)
 
@@ -168,7 +168,7 @@ async def add_assets_to_set(
         sample = (
             select(Asset.id, Asset.external_id)
             .where(condition, Asset.project_id == asset_set.project_id)
-            .order_by(_sample_key(seed) if limit is not None else Asset.id)
+            .order_by(sample_key(seed) if limit is not None else Asset.id)
             .limit(cap)
             .cte("sample")
         )

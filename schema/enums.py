@@ -82,3 +82,13 @@ class ProjectRole(Enum):
 class ComplianceTag(Enum):
     PHI = "PHI"
     PII = "PII"
+
+
+@strawberry.enum(description="How updateAssetsMetadata writes `set` into an asset's metadata.")
+class MetadataWriteMode(Enum):
+    MERGE = strawberry.enum_value(
+        "MERGE", description="Keep the other keys: set each key of `set` (dotted keys nest), remove the `unset` keys."
+    )
+    REPLACE = strawberry.enum_value(
+        "REPLACE", description="`set` becomes the whole metadata object, as updatePropertiesInAssets does."
+    )

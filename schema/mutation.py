@@ -4,6 +4,7 @@ import strawberry
 
 from schema.legacy import LegacyMutations
 from schema.mutations.assets import AssetMutations
+from schema.mutations.curation import CurationMutations
 from schema.mutations.issues import IssueMutations
 from schema.mutations.labels import LabelMutations
 from schema.mutations.projects import ProjectMutations
@@ -25,6 +26,7 @@ class Mutation(
     SetMutations,
     SessionEventMutations,
     SessionMutations,
+    CurationMutations,
     LegacyMutations,
 ):
     pass

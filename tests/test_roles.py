@@ -249,6 +249,23 @@ CALLS.update(
         ),
     }
 )
+# Curation in bulk (updateAssetsMetadata, tags, removeMetadataKey).
+_TAGS = 'mutation($ids: [ID!]!) {{ m: {field}(where: {{idIn: $ids}}, tags: ["t"]) {{ succeeded {{ assetId }} }} }}'
+CALLS.update(
+    {
+        "updateAssetsMetadata": lambda w: (
+            "mutation($ids: [ID!]!) { m: updateAssetsMetadata(where: {idIn: $ids}, set: {k: 1}) "
+            "{ succeeded { assetId } } }",
+            {"ids": [w.asset_id]},
+        ),
+        "addTagsToAssets": lambda w: (_TAGS.format(field="addTagsToAssets"), {"ids": [w.asset_id]}),
+        "removeTagsFromAssets": lambda w: (_TAGS.format(field="removeTagsFromAssets"), {"ids": [w.asset_id]}),
+        "removeMetadataKey": lambda w: (
+            'mutation($p: ID!) { m: removeMetadataKey(projectId: $p, key: "k") }',
+            {"p": w.project_id},
+        ),
+    }
+)
 # Allowed, but refused for another reason by design (labelgate runs the V1 workflow only).
 ALLOWED_ANSWER = {"setAssetConsensus": "BAD_USER_INPUT"}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric, Select, any_, case, cast, exists, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import Text
 
 from gateway.auth import Viewer
 from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, User
@@ -59,6 +60,7 @@ def asset_conditions(where: AssetWhere | None) -> Conditions:
         *time_range(Asset.created_at, where.created_at_gte, where.created_at_lte, "createdAt"),
         *time_range(Asset.updated_at, where.updated_at_gte, where.updated_at_lte, "updatedAt"),
         *_sets_and_sessions(where),
+        *_tags(where),
     ]
 
 
@@ -163,6 +165,15 @@ def _sets_and_sessions(where: AssetWhere) -> Conditions:
         _in_sessions(where.session_id_in),
         in_list(Asset.sensor, where.sensor_in),
         *time_range(Asset.timestamp, where.timestamp_gte, where.timestamp_lte, "timestamp"),
+    ]
+
+
+def _tags(where: AssetWhere) -> Conditions:
+    """`tagsIn` (any of; an empty list matches nothing) and `tagsNotIn` (none of): array overlaps
+    (`&&`), which the GIN index on asset.tags serves."""
+    return [
+        Asset.tags.overlap(literal(list(where.tags_in), ARRAY(Text))) if where.tags_in is not None else None,
+        ~Asset.tags.overlap(literal(list(where.tags_not_in), ARRAY(Text))) if where.tags_not_in else None,
     ]
 
 

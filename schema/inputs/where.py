@@ -172,6 +172,12 @@ class AssetWhere:
     )
     timestamp_gte: str | None = F(default=None, description="Session timestamp at or after this time.")
     timestamp_lte: str | None = F(default=None, description="Session timestamp at or before this time.")
+    tags_in: list[str] | None = F(
+        default=None, description="Assets having any of these tags (exact match); an empty list matches none."
+    )
+    tags_not_in: list[str] | None = F(
+        default=None, description="Assets having none of these tags (an asset without tags matches)."
+    )
 
 
 @strawberry.input(description="Filter on sets (curated collections of assets). Every condition given must hold.")

@@ -64,6 +64,9 @@ class Asset:
     sensor: str | None = strawberry.field(description="Sensor that captured the asset, e.g. 'front_camera'.")
     timestamp: str | None = strawberry.field(description="Capture time on its session's timeline, ISO-8601 UTC.")
     session_id: strawberry.ID | None = strawberry.field(description="Id of the session the asset belongs to, if any.")
+    tags: list[str] = strawberry.field(
+        description="The asset's tags (addTagsToAssets, removeTagsFromAssets): each once, sorted by code point."
+    )
     raw_content: strawberry.Private[str]
     storage_key: strawberry.Private[str | None]
 
@@ -95,6 +98,7 @@ class Asset:
             sensor=row.sensor,
             timestamp=iso(row.timestamp),
             session_id=row.session_id,
+            tags=list(row.tags or []),
             raw_content=row.content,
             storage_key=row.storage_key,
         )
