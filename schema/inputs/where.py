@@ -136,7 +136,8 @@ class AssetWhere:
         default=None,
         description=(
             "JSON metadata filter `{key: condition}`, all keys must match: a value means equal, "
-            "a list of two numbers `[min, max]` an inclusive range, any other list any-of."
+            "a list of two numbers `[min, max]` an inclusive range, any other list any-of. Dotted keys "
+            "(`camera.id`) reach nested objects."
         ),
     )
     assignee_in: list[str] | None = F(default=None, description="Assigned to any of these users (id or email).")
@@ -172,6 +173,24 @@ class AssetWhere:
     )
     timestamp_gte: str | None = F(default=None, description="Session timestamp at or after this time.")
     timestamp_lte: str | None = F(default=None, description="Session timestamp at or before this time.")
+    mime_type_in: list[str] | None = F(
+        default=None,
+        description="MIME type is exactly one of these (e.g. `image/jpeg`); assets without one never match.",
+    )
+    metadata_not: JSON | None = F(
+        default=None,
+        description=(
+            "JSON `{key: value | [values]}`: for every key, the asset lacks it or holds none of the values "
+            "(a list is always values here, never a range). Dotted keys reach nested objects."
+        ),
+    )
+    metadata_exists: JSON | None = F(
+        default=None,
+        description=(
+            "JSON `{key: true | false}`: the asset has the key (any value, JSON null included) or lacks it. "
+            "Dotted keys reach nested objects."
+        ),
+    )
 
 
 @strawberry.input(description="Filter on sets (curated collections of assets). Every condition given must hold.")
