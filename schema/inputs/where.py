@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import AssetStatus, IssueStatus, IssueType, LabelType, StepStatus
+from schema.enums import AssetStatus, InputType, IssueStatus, IssueType, LabelType, StepStatus
 from schema.scalars import JSON
 
 F = strawberry.field
@@ -63,6 +63,9 @@ class ProjectWhere:
     tag_ids: list[strawberry.ID] | None = F(default=None, description="Projects having any of these tags.")
     deleted: bool | None = F(default=None, description="labelgate keeps no deleted projects: true matches none.")
     archived: bool | None = F(default=None, description="Archived projects only (true) or others (false).")
+    input_type_in: list[InputType] | None = F(
+        default=None, description="Projects whose input type (IMAGE, VIDEO, ...) is any of these."
+    )
 
 
 @strawberry.input(description="A (workflow step, status) pair of Kili's V2/V3 workflows.")
