@@ -301,3 +301,19 @@ async def test_an_ordered_page_costs_the_same_statements_for_1_and_100_assets(ap
         assert len(page["nodes"]) == size
         counts[size] = sql_counter.count
     assert counts[1] == counts[100] == 3, (counts, sql_counter.statements)
+
+
+async def test_cursors_keep_metadata_numbers_exact(api, seeder) -> None:
+    """Numbers that a float cannot tell apart still page exactly: the cursor holds jsonb's own text."""
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    project = await seeder.project(org)
+    values = [2**70 + 2, 2**70, 2**70 + 1, 0.1, 2**70, 2**70 + 1]
+    assets = [await seeder.asset(project, json_metadata={"n": v}) for v in values]
+    where = {"project": {"id": project.id}}
+    for direction in ("ASC", "DESC"):
+        order_by = [{"field": "METADATA", "metadataKey": "n", "direction": direction}]
+        expected = expected_order(assets, order_by)
+        assert await offset_list(api, key, where, order_by) == expected
+        assert await forward_walk(api, key, where, order_by, 1) == expected
+        assert await backward_walk(api, key, where, order_by, 1) == expected

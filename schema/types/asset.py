@@ -177,5 +177,5 @@ class Asset:
 
 @strawberry.type(description="A keyset page of assets.")
 class AssetConnection:
-    nodes: list[Asset] = strawberry.field(description="The assets of this page, oldest first.")
+    nodes: list[Asset] = strawberry.field(description="The assets of this page, in the list's order (`orderBy`).")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
