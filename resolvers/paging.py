@@ -187,8 +187,10 @@ class Ordering:
             raise malformed from None
         if isinstance(payload, dict) and set(payload) == {"orderBy", "key"} and isinstance(payload["orderBy"], str):
             signature, values = payload["orderBy"], payload["key"]
-        else:
+        elif isinstance(payload, list):
             signature, values = DEFAULT_SIGNATURE, payload
+        else:
+            raise malformed
         if signature != self.signature:
             raise BadUserInput(
                 f"The cursor in `{argument}` was made for the order [{signature[:500]}], this request orders by "
