@@ -91,9 +91,7 @@ async def seed(database_url: str, assets: int) -> tuple[str, str]:
     try:
         for start in range(1, assets + 1, CHUNK):
             await connection.execute(SEED_ASSETS, project_id, start, min(assets, start + CHUNK - 1))
-        await connection.execute(
-            SEED_ASSETS.replace("'a' || lpad", "'h' || lpad"), hidden_id, 1, min(assets, 10_000)
-        )
+        await connection.execute(SEED_ASSETS.replace("'a' || lpad", "'h' || lpad"), hidden_id, 1, min(assets, 10_000))
         await connection.execute("VACUUM ANALYZE asset")
     finally:
         await connection.close()
@@ -148,7 +146,7 @@ async def set_auto_explain(database_url: str, on: bool) -> None:
         }
         for setting, value in settings.items():
             if on:
-                await connection.execute(f'ALTER DATABASE "{name}" SET {setting} = \'{value}\'')
+                await connection.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
             else:
                 await connection.execute(f'ALTER DATABASE "{name}" RESET {setting}')
     finally:

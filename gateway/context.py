@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Executable
@@ -34,6 +36,12 @@ class RequestContext:
     # fields (and so DataLoader batches) concurrently: every statement takes this lock.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
+
+    @cached_property
+    def signing_time(self) -> datetime:
+        """The instant every signed URL of this request is signed at, in whole seconds as S3 signatures
+        carry it: `Asset.urlExpiresAt` is then exactly when `Asset.url` stops working."""
+        return datetime.now(UTC).replace(microsecond=0)
 
     @property
     def viewer(self) -> Viewer:

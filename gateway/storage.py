@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import certifi
@@ -67,8 +67,11 @@ class Storage:
         if not self.internal.bucket_exists(self.bucket):
             self.internal.make_bucket(self.bucket)
 
-    def signed_get_url(self, key: str) -> str:
-        return self.public.presigned_get_object(self.bucket, key, expires=self.get_lifetime)
+    def signed_get_url(self, key: str, lifetime: timedelta | None = None, signed_at: datetime | None = None) -> str:
+        """A GET URL valid `lifetime` (default LABELGATE_SIGNED_GET_SECONDS) from `signed_at` (default now)."""
+        return self.public.presigned_get_object(
+            self.bucket, key, expires=lifetime or self.get_lifetime, request_date=signed_at
+        )
 
     def signed_put_url(self, key: str) -> str:
         return self.public.presigned_put_object(self.bucket, key, expires=self.put_lifetime)

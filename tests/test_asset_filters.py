@@ -66,7 +66,8 @@ async def data(seeder) -> Data:
     a["a0"] = await seeder.asset(
         road,
         external_id="cam_front_001",
-        json_metadata={"weather": "rain", "speed": 12, "flag": True},
+        json_metadata={"weather": "rain", "speed": 12, "flag": True, "cam": {"id": "front", "pos": {"x": 1}}},
+        mime_type="image/jpeg",
         consensus_mark=0.2,
         honeypot_mark=0.9,
         inference_mark=0.5,
@@ -77,18 +78,22 @@ async def data(seeder) -> Data:
         road,
         external_id="cam_FRONT_002",
         status="LABELED",
-        json_metadata={"weather": "sun", "speed": 30.5},
+        json_metadata={"weather": "sun", "speed": 30.5, "cam": {"id": "rear"}},
+        mime_type="image/png",
         consensus_mark=0.8,
         honeypot_mark=0.1,
         session_id=drive.id,
         timestamp=T0 + timedelta(seconds=10),
     )
-    a["b0"] = await seeder.asset(medical, external_id="cam_front_006", json_metadata={"weather": "rain"})
+    a["b0"] = await seeder.asset(
+        medical, external_id="cam_front_006", json_metadata={"weather": "rain"}, mime_type="application/dicom"
+    )
     a["a2"] = await seeder.asset(
         road,
         external_id="cam_rear%_003",
         status="REVIEWED",
         json_metadata={"weather": "rain", "speed": "12"},
+        mime_type="image/jpeg",
         inference_mark=0.9,
         session_id=other_drive.id,
         timestamp=T0 + timedelta(seconds=20),
@@ -100,7 +105,7 @@ async def data(seeder) -> Data:
         skipped=True,
         json_metadata={"weather": {"sky": "clear"}, "speed": 45},
     )
-    a["a4"] = await seeder.asset(road, external_id="camera_005", json_metadata={})
+    a["a4"] = await seeder.asset(road, external_id="camera_005", json_metadata={"note": None})
     # updated_at differs from created_at for a3 only
     async with seeder._session_factory() as db, db.begin():
         row = await db.get(models.Asset, a["a3"].id)
@@ -138,6 +143,7 @@ async def data(seeder) -> Data:
     return Data(key, alice, bob, carol, road, medical, a, labels, sets, sessions)
 
 
+LONG = [f"other-{i}" for i in range(30)]  # past ANY_OF_BY_CONTAINMENT: one jsonb[] parameter
 ALL_ASSETS = ("a0", "a1", "b0", "a2", "a3", "a4")
 ROAD = ("a0", "a1", "a2", "a3", "a4")
 
@@ -184,6 +190,42 @@ ASSET_CASES: list[Case] = [
         lambda d: d.a("a0"),
     ),
     ("metadata empty", lambda d: {"metadata": {}}, lambda d: d.a(*ALL_ASSETS)),
+    ("metadata dotted key", lambda d: {"metadata": {"cam.id": "front"}}, lambda d: d.a("a0")),
+    ("metadata dotted deep", lambda d: {"metadata": {"cam.pos.x": 1}}, lambda d: d.a("a0")),
+    ("metadata dotted range", lambda d: {"metadata": {"cam.pos.x": [0, 5]}}, lambda d: d.a("a0")),
+    ("metadata dotted any of", lambda d: {"metadata": {"cam.id": ["rear", "front"]}}, lambda d: d.a("a0", "a1")),
+    ("metadata dotted into object", lambda d: {"metadata": {"weather.sky": "clear"}}, lambda d: d.a("a3")),
+    ("metadata dotted object value", lambda d: {"metadata": {"cam.pos": {"x": 1}}}, lambda d: d.a("a0")),
+    ("metadata dotted long any of", lambda d: {"metadata": {"cam.id": LONG + ["rear"]}}, lambda d: d.a("a1")),
+    ("metadata JSON null", lambda d: {"metadata": {"note": None}}, lambda d: d.a("a4")),
+    ("mimeTypeIn", lambda d: {"mimeTypeIn": ["image/jpeg", "application/dicom"]}, lambda d: d.a("a0", "b0", "a2")),
+    ("mimeTypeIn empty", lambda d: {"mimeTypeIn": []}, lambda d: []),
+    ("metadataNot value", lambda d: {"metadataNot": {"weather": "rain"}}, lambda d: d.a("a1", "a3", "a4")),
+    ("metadataNot values", lambda d: {"metadataNot": {"weather": ["rain", "sun"]}}, lambda d: d.a("a3", "a4")),
+    ("metadataNot long list", lambda d: {"metadataNot": {"weather": [*LONG, "rain"]}}, lambda d: d.a("a1", "a3", "a4")),
+    ("metadataNot two numbers", lambda d: {"metadataNot": {"speed": [12, 45]}}, lambda d: d.a("a1", "b0", "a2", "a4")),
+    (
+        "metadataNot dotted",
+        lambda d: {"metadataNot": {"cam.id": "front"}},
+        lambda d: d.a("a1", "b0", "a2", "a3", "a4"),
+    ),
+    (
+        "metadataNot object",
+        lambda d: {"metadataNot": {"weather": {"sky": "clear"}}},
+        lambda d: d.a("a0", "a1", "b0", "a2", "a4"),
+    ),
+    ("metadataNot null", lambda d: {"metadataNot": {"note": None}}, lambda d: d.a("a0", "a1", "b0", "a2", "a3")),
+    (
+        "metadataNot with metadata",
+        lambda d: {"metadata": {"weather": "rain"}, "metadataNot": {"speed": 12}},
+        lambda d: d.a("b0", "a2"),
+    ),
+    ("metadataExists true", lambda d: {"metadataExists": {"speed": True}}, lambda d: d.a("a0", "a1", "a2", "a3")),
+    ("metadataExists false", lambda d: {"metadataExists": {"speed": False}}, lambda d: d.a("b0", "a4")),
+    ("metadataExists dotted", lambda d: {"metadataExists": {"cam.pos": True}}, lambda d: d.a("a0")),
+    ("metadataExists JSON null", lambda d: {"metadataExists": {"note": True}}, lambda d: d.a("a4")),
+    ("metadataExists both ways", lambda d: {"metadataExists": {"cam": True, "cam.pos": False}}, lambda d: d.a("a1")),
+    ("metadataExists empty", lambda d: {"metadataExists": {}}, lambda d: d.a(*ALL_ASSETS)),
     ("assigneeIn email", lambda d: {"assigneeIn": [d.alice.email.upper()]}, lambda d: d.a("a0", "a1")),
     ("assigneeIn id", lambda d: {"assigneeIn": [d.bob.id]}, lambda d: d.a("a1", "a2")),
     ("assigneeNotIn", lambda d: {"assigneeNotIn": [d.alice.id]}, lambda d: d.a("b0", "a2", "a3", "a4")),
@@ -332,6 +374,12 @@ BAD_ASSET_WHERES = [
     ("metadata list", {"metadata": [1, 2]}),
     ("metadata number", {"metadata": 5}),
     ("metadata reversed range", {"metadata": {"speed": [20, 10]}}),
+    ("metadata empty segment", {"metadata": {"cam..id": 1}}),
+    ("metadata empty key", {"metadata": {"": 1}}),
+    ("metadataNot string", {"metadataNot": "rain"}),
+    ("metadataNot dotted", {"metadataNot": {"cam.": 1}}),
+    ("metadataExists list", {"metadataExists": ["speed"]}),
+    ("metadataExists not a boolean", {"metadataExists": {"speed": "yes"}}),
     ("createdAtGte", {"createdAtGte": "yesterday"}),
     ("updatedAtLte", {"updatedAtLte": "2026-13-01"}),
     ("timestampGte", {"timestampGte": "12:00"}),

@@ -255,3 +255,22 @@ async def test_the_kili_sdk_lists_and_counts_assets(kili_connect, seeder) -> Non
     assert ids(label_author_in=[user.email]) == [made[2].id]
     assert kili.count_assets(project_id=project.id, label_type_in=["DEFAULT"]) == 1
     assert kili.count_assets(project_id=project.id, skipped=True) == 0
+
+
+ONE = "query($id: ID!) { asset(id: $id) { id externalId project { id } } }"
+
+
+async def test_asset_by_id_answers_what_the_viewer_may_see_and_not_found_otherwise(api, seeder) -> None:
+    org = await seeder.organization()
+    member, key = await seeder.user(org)
+    project = await seeder.project(org, members={member.id: "LABELER"})
+    hidden_project = await seeder.project(org)
+    asset = await seeder.asset(project, external_id="frame-9")
+    hidden = await seeder.asset(hidden_project)
+    other_org = await seeder.organization()
+    _, other_key = await seeder.user(other_org, admin=True)
+    answer = (await api.data(ONE, {"id": asset.id}, key=key))["asset"]
+    assert answer == {"id": asset.id, "externalId": "frame-9", "project": {"id": project.id}}
+    for asset_id, api_key in ((hidden.id, key), ("no-such-asset", key), (asset.id, other_key)):
+        error = await api.error(ONE, {"id": asset_id}, key=api_key)
+        assert error["extensions"]["code"] == "NOT_FOUND" and asset_id in error["message"], error

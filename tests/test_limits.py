@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import get_introspection_query, get_named_type, get_nullable_type, is_leaf_type, is_list_type
+from graphql import get_introspection_query, get_named_type, get_nullable_type, is_leaf_type, is_list_type, parse
 
 from gateway.app import create_app
 from gateway.db import models
-from gateway.limits.cost import LIST_BOUNDS
+from gateway.limits.cost import LIST_BOUNDS, estimate_cost
 from gateway.settings import Settings
 from resolvers.workflow import MAX_ASSETS_PER_CALL
 from schema.build import build_schema
@@ -360,3 +360,18 @@ async def test_a_first_that_is_not_a_page_size_is_the_scalars_error_not_a_cost(a
     query = "query($first: PageSize!) { projects(where: {}, first: $first, skip: 0) { id roles { id } } }"
     error = (await api.raw(query, variables, key=key))["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_connection_paged_backward_costs_its_last() -> None:
+    """`assetsConnection(last: n)` holds n assets, as `first: n` does (not the 100 of no page size)."""
+    schema = build_schema()._schema
+    selection = "{ nodes { id sets { id } } }"
+
+    def cost(arguments: str, variables: dict | None = None) -> int:
+        document = parse(f"query($n: PageSize) {{ assetsConnection(where: {{}}, {arguments}) {selection} }}")
+        return estimate_cost(schema, document, None, variables, 100)
+
+    per_asset = 1 + 1 + int(LIST_BOUNDS["Asset.sets"])  # the connection's node, the asset, its sets
+    assert cost("first: 3") == cost("last: 3") == cost("last: $n", {"n": 3}) == 3 * per_asset
+    assert cost("first: 3, last: 7") == 7 * per_asset  # refused by the field, never cheaper than either
+    assert cost("last: $n") == 100 * per_asset  # no page size given: the most a page may hold

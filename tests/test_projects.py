@@ -33,14 +33,22 @@ async def test_members_see_their_projects_only_and_admins_see_the_organization(a
 async def test_project_filters_and_paging_agree_with_counts(api, seeder) -> None:
     org = await seeder.organization()
     _, key = await seeder.user(org, admin=True)
-    made = [await seeder.project(org, title=f"Road scenes {i}", archived=i % 2 == 0) for i in range(5)]
-    await seeder.project(org, title="Medical")
+    made = [
+        await seeder.project(
+            org, title=f"Road scenes {i}", archived=i % 2 == 0, input_type="VIDEO" if i < 2 else "IMAGE"
+        )
+        for i in range(5)
+    ]
+    medical = await seeder.project(org, title="Medical", input_type="PDF")
     for where, expected in [
         ({"searchQuery": "road"}, made),
         ({"archived": True}, [p for p in made if p.archived]),
         ({"searchQuery": "ROAD", "archived": False}, [p for p in made if not p.archived]),
         ({"idIn": [made[1].id, made[3].id]}, [made[1], made[3]]),
         ({"idIn": []}, []),
+        ({"inputTypeIn": ["VIDEO", "PDF"]}, [*made[:2], medical]),
+        ({"inputTypeIn": ["IMAGE"], "archived": True}, [made[2], made[4]]),
+        ({"inputTypeIn": []}, []),
     ]:
         count = (await api.data(COUNT, {"where": where}, key=key))["data"]
         ids = []

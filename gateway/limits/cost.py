@@ -8,11 +8,11 @@
                           again (graphql-core's MaxIntrospectionDepthRule bounds how deep it nests)
 
 `items` is 1 for a field that is not a list. A field with a `first` argument (every list and
-connection we serve) holds `first` items: the literal, or the variable's value, or the argument's
-default, at most `max_page_size` (a larger `first` is refused by the PageSize scalar anyway). A
-list without `first` holds at most its bound in LIST_BOUNDS below: the one table to edit when a list
-field is added (tests/test_limits.py fails until it is there). Fragments and inline fragments count
-where they are spread, so they offer no way around the estimate.
+connection we serve) holds `first` items (or a connection's `last`): the literal, or the variable's
+value, or the argument's default, at most `max_page_size` (a larger `first` is refused by the
+PageSize scalar anyway). A list without `first` holds at most its bound in LIST_BOUNDS below: the
+one table to edit when a list field is added (tests/test_limits.py fails until it is there).
+Fragments and inline fragments count where they are spread, so they offer no way around the estimate.
 
 So `{ set(id) { assets(first: 100) { sets { assets(first: 100) { id } } } } }` costs
 1 + 100 × (1 + 10 × (1 + 100)) = 101,101, and a page of 100 assets with their labels and authors,
@@ -36,6 +36,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     get_named_type,
     get_nullable_type,
     is_enum_type,
@@ -216,8 +217,16 @@ class CostEstimate:
         return int(bound)
 
     def _first(self, field: GraphQLField, node: FieldNode) -> int:
-        given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
-        value = self._argument(given) if given is not None else field.args["first"].default_value
+        """`first`, or `last` for a connection paged backward (the larger if both: the field refuses that)."""
+        sizes = [self._page_size(field, node, name) for name in ("first", "last") if name in field.args]
+        given = [size for size in sizes if size is not None]
+        return max(given) if given else self.max_page_size
+
+    def _page_size(self, field: GraphQLField, node: FieldNode, name: str) -> int | None:
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        value = self._argument(given) if given is not None else field.args[name].default_value
+        if value is None or value is Undefined:
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             return self.max_page_size  # not a number: the PageSize scalar refuses it next
         return min(max(value, 0), self.max_page_size)

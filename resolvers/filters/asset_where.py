@@ -9,7 +9,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, any_, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    any_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import Text
 
@@ -18,6 +32,7 @@ from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, Us
 from gateway.errors import BadUserInput
 from resolvers.arrays import any_id
 from resolvers.filters.common import all_of, contains_any_text, in_list, not_in_list, number_range, time_range
+from resolvers.filters.metadata_keys import metadata_text, metadata_value, nested_object
 from resolvers.filters.project_where import project_conditions
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere, ProjectWhere
@@ -55,6 +70,9 @@ def asset_conditions(where: AssetWhere | None) -> Conditions:
         *_workflow(where),
         *_marks(where),
         metadata_condition(where.metadata),
+        metadata_not_condition(where.metadata_not),
+        metadata_exists_condition(where.metadata_exists),
+        in_list(Asset.mime_type, where.mime_type_in),
         *_assignees(where),
         _having_label(where),
         *time_range(Asset.created_at, where.created_at_gte, where.created_at_lte, "createdAt"),
@@ -178,6 +196,17 @@ def _tags(where: AssetWhere) -> Conditions:
 
 
 # --- metadata ---------------------------------------------------------------------------------
+# Keys are dotted paths (resolvers/filters/metadata_keys.py): "camera.id" is key `id` of object `camera`.
+
+
+def _metadata_object(metadata: Any, field: str, shape: str) -> dict[str, Any] | None:
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise BadUserInput(f"{field} must be an object {shape}, got {type(metadata).__name__}.")
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise BadUserInput(f"{field}: {len(metadata)} keys, at most {MAX_METADATA_KEYS} in one filter.")
+    return metadata
 
 
 def metadata_condition(metadata: Any) -> ColumnElement[bool] | None:
@@ -187,15 +216,37 @@ def metadata_condition(metadata: Any) -> ColumnElement[bool] | None:
     - any other list: the value equals any of its items;
     - anything else: the value equals it (JSON equality: `1` matches `1.0`, `"1"` does not).
     """
-    if metadata is None:
+    conditions = _metadata_object(metadata, "metadata", "{key: value | [values] | [min, max]}")
+    if conditions is None:
         return None
-    if not isinstance(metadata, dict):
-        raise BadUserInput(
-            f"metadata must be an object {{key: value | [values] | [min, max]}}, got {type(metadata).__name__}."
-        )
-    if len(metadata) > MAX_METADATA_KEYS:
-        raise BadUserInput(f"metadata: {len(metadata)} keys, at most {MAX_METADATA_KEYS} in one filter.")
-    return all_of([_metadata_key_condition(str(key), value) for key, value in metadata.items()])
+    return all_of([_metadata_key_condition(str(key), value) for key, value in conditions.items()])
+
+
+def metadata_not_condition(metadata: Any) -> ColumnElement[bool] | None:
+    """`{key: value | [values]}`: for every key, the asset lacks it or holds none of the values (a list is
+    always a list of values here, never a range)."""
+    conditions = _metadata_object(metadata, "metadataNot", "{key: value | [values]}")
+    if conditions is None:
+        return None
+    excluded = []
+    for key, value in conditions.items():
+        values = value if isinstance(value, list) else [value]
+        excluded.append(not_(_metadata_any_of(str(key), values, "metadataNot")))
+    return all_of(excluded)
+
+
+def metadata_exists_condition(metadata: Any) -> ColumnElement[bool] | None:
+    """`{key: true | false}`: the asset has the key (whatever its value, JSON null included), or lacks it."""
+    conditions = _metadata_object(metadata, "metadataExists", "{key: true | false}")
+    if conditions is None:
+        return None
+    tests = []
+    for key, present in conditions.items():
+        if not isinstance(present, bool):
+            raise BadUserInput(f"metadataExists.{key}: expected true (has the key) or false (lacks it).")
+        value = metadata_value(Asset.json_metadata, str(key), "metadataExists")
+        tests.append(value.is_not(None) if present else value.is_(None))
+    return all_of(tests)
 
 
 def _is_number(value: Any) -> bool:
@@ -207,21 +258,27 @@ def _metadata_key_condition(key: str, value: Any) -> ColumnElement[bool]:
         low, high = value
         if low > high:
             raise BadUserInput(f"metadata.{key}: range [{low}, {high}] has its minimum above its maximum.")
-        stored = Asset.json_metadata[key]
+        stored = metadata_value(Asset.json_metadata, key, "metadata")
         # CASE guarantees the cast only runs on numbers (AND gives no evaluation order).
-        number = case((func.jsonb_typeof(stored) == "number", cast(stored.astext, Numeric)), else_=None)
+        number = case((func.jsonb_typeof(stored) == "number", cast(metadata_text(Asset.json_metadata, key), Numeric)))
         # Bounds as numeric: any size (2**63 and beyond), compared exactly with the stored numbers.
         return number.between(literal(Decimal(str(low)), Numeric), literal(Decimal(str(high)), Numeric))
-    if isinstance(value, list) and len(value) <= ANY_OF_BY_CONTAINMENT:
-        return or_(false(), *[_metadata_equals(key, item) for item in value])
     if isinstance(value, list):
-        # One jsonb[] parameter however long the list (containments bind one parameter each).
-        return Asset.json_metadata[key] == any_(literal(value, ARRAY(JSONB)))
-    return _metadata_equals(key, value)
+        return _metadata_any_of(key, value, "metadata")
+    return _metadata_equals(key, value, "metadata")
 
 
-def _metadata_equals(key: str, value: Any) -> ColumnElement[bool]:
+def _metadata_any_of(key: str, values: list[Any], field: str) -> ColumnElement[bool]:
+    """True or false, never NULL (so that NOT of it is "absent or none of these")."""
+    if len(values) <= ANY_OF_BY_CONTAINMENT:
+        return or_(false(), *[_metadata_equals(key, item, field) for item in values])
+    # One jsonb[] parameter however long the list (containments bind one parameter each).
+    stored = metadata_value(Asset.json_metadata, key, field)
+    return func.coalesce(stored == any_(literal(values, ARRAY(JSONB))), false())
+
+
+def _metadata_equals(key: str, value: Any, field: str) -> ColumnElement[bool]:
     if value is None or isinstance(value, str | bool | int | float):
         # Containment is equality for scalars and is served by the GIN index on json_metadata.
-        return Asset.json_metadata.contains({key: value})
-    return Asset.json_metadata[key] == literal(value, JSONB)
+        return Asset.json_metadata.contains(nested_object(key, value, field))
+    return metadata_value(Asset.json_metadata, key, field).is_not_distinct_from(literal(value, JSONB))

@@ -18,6 +18,7 @@ def project_conditions(where: ProjectWhere | None) -> list[ColumnElement[bool] |
     conditions: list[ColumnElement[bool] | None] = [
         Project.id == where.id if where.id is not None else None,
         in_list(Project.id, where.id_in),
+        in_list(Project.input_type, where.input_type_in),
         Project.starred == where.starred if where.starred is not None else None,
         Project.archived == where.archived if where.archived is not None else None,
         Project.organization_id == where.organization_id if where.organization_id is not None else None,

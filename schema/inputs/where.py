@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import AssetStatus, IssueStatus, IssueType, LabelType, StepStatus
+from schema.enums import AssetStatus, InputType, IssueStatus, IssueType, LabelType, StepStatus
 from schema.scalars import JSON
 
 F = strawberry.field
@@ -63,6 +63,9 @@ class ProjectWhere:
     tag_ids: list[strawberry.ID] | None = F(default=None, description="Projects having any of these tags.")
     deleted: bool | None = F(default=None, description="labelgate keeps no deleted projects: true matches none.")
     archived: bool | None = F(default=None, description="Archived projects only (true) or others (false).")
+    input_type_in: list[InputType] | None = F(
+        default=None, description="Projects whose input type (IMAGE, VIDEO, ...) is any of these."
+    )
 
 
 @strawberry.input(description="A (workflow step, status) pair of Kili's V2/V3 workflows.")
@@ -136,7 +139,8 @@ class AssetWhere:
         default=None,
         description=(
             "JSON metadata filter `{key: condition}`, all keys must match: a value means equal, "
-            "a list of two numbers `[min, max]` an inclusive range, any other list any-of."
+            "a list of two numbers `[min, max]` an inclusive range, any other list any-of. Dotted keys "
+            "(`camera.id`) reach nested objects."
         ),
     )
     assignee_in: list[str] | None = F(default=None, description="Assigned to any of these users (id or email).")
@@ -177,6 +181,24 @@ class AssetWhere:
     )
     tags_not_in: list[str] | None = F(
         default=None, description="Assets having none of these tags (an asset without tags matches)."
+    )
+    mime_type_in: list[str] | None = F(
+        default=None,
+        description="MIME type is exactly one of these (e.g. `image/jpeg`); assets without one never match.",
+    )
+    metadata_not: JSON | None = F(
+        default=None,
+        description=(
+            "JSON `{key: value | [values]}`: for every key, the asset lacks it or holds none of the values "
+            "(a list is always values here, never a range). Dotted keys reach nested objects."
+        ),
+    )
+    metadata_exists: JSON | None = F(
+        default=None,
+        description=(
+            "JSON `{key: true | false}`: the asset has the key (any value, JSON null included) or lacks it. "
+            "Dotted keys reach nested objects."
+        ),
     )
 
 

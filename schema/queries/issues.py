@@ -36,5 +36,5 @@ class IssueQueries:
     async def issues_connection(
         self, info: strawberry.Info, where: Where, first: First, after: After = None
     ) -> IssueConnection:
-        page, page_info = split_page(await issues.page_issues(info.context, where, first, after), first)
+        page, page_info = split_page(await issues.page_issues(info.context, where, first, after), first, after)
         return IssueConnection(nodes=[Issue.from_row(r) for r in page], page_info=page_info)

@@ -31,5 +31,5 @@ class LabelQueries:
     async def labels_connection(
         self, info: strawberry.Info, where: Where, first: First, after: After = None
     ) -> LabelConnection:
-        page, page_info = split_page(await labels.page_labels(info.context, where, first, after), first)
+        page, page_info = split_page(await labels.page_labels(info.context, where, first, after), first, after)
         return LabelConnection(nodes=[Label.from_row(r) for r in page], page_info=page_info)

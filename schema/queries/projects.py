@@ -29,5 +29,5 @@ class ProjectQueries:
     async def projects_connection(
         self, info: strawberry.Info, where: Where, first: First, after: After = None
     ) -> ProjectConnection:
-        page, page_info = split_page(await projects.page_projects(info.context, where, first, after), first)
+        page, page_info = split_page(await projects.page_projects(info.context, where, first, after), first, after)
         return ProjectConnection(nodes=[Project.from_row(r) for r in page], page_info=page_info)

@@ -29,7 +29,7 @@ class SessionQueries:
     async def sessions_connection(
         self, info: strawberry.Info, where: Where, first: First, after: After = None
     ) -> SessionConnection:
-        page, page_info = split_page(await sessions.page_sessions(info.context, where, first, after), first)
+        page, page_info = split_page(await sessions.page_sessions(info.context, where, first, after), first, after)
         return SessionConnection(nodes=[Session.from_row(r) for r in page], page_info=page_info)
 
     @strawberry.field(name="session", description="One session by id; NOT_FOUND if there is none the viewer may see.")

@@ -29,7 +29,7 @@ class SetQueries:
     async def sets_connection(
         self, info: strawberry.Info, where: Where, first: First, after: After = None
     ) -> SetConnection:
-        page, page_info = split_page(await sets.page_sets(info.context, where, first, after), first)
+        page, page_info = split_page(await sets.page_sets(info.context, where, first, after), first, after)
         return SetConnection(nodes=[Set.from_row(r) for r in page], page_info=page_info)
 
     @strawberry.field(name="set", description="One set by id; NOT_FOUND if there is none the viewer may see.")

@@ -8,11 +8,20 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.db import models
+from resolvers.signed_urls import asset_url, url_expires_at
 from schema.enums import AssetStatus, StepStatus
 from schema.timefmt import iso
 from schema.types.page import PageInfo
 from schema.types.project import Project
 from schema.types.user import User
+
+ExpiresIn = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Seconds the signed URL stays valid, from 1 to 604800 (7 days); default the server's "
+        "LABELGATE_SIGNED_GET_SECONDS (900)."
+    ),
+]
 
 if TYPE_CHECKING:
     from schema.types.issue import Issue
@@ -107,10 +116,15 @@ class Asset:
         description="Where to fetch the asset: a short-lived signed URL for objects in labelgate's bucket, "
         "the external URL otherwise."
     )
-    def url(self, info: strawberry.Info) -> str:
-        if self.storage_key:
-            return info.context.storage.signed_get_url(self.storage_key)
-        return self.raw_content
+    def url(self, info: strawberry.Info, expires_in: ExpiresIn = None) -> str:
+        return asset_url(info.context, self.storage_key, self.raw_content, expires_in)
+
+    @strawberry.field(
+        description="When `url` stops working (ISO-8601 UTC), for the same `expiresIn`: every URL of a request "
+        "is signed at the same instant. Null for external content, whose URL labelgate does not sign."
+    )
+    def url_expires_at(self, info: strawberry.Info, expires_in: ExpiresIn = None) -> str | None:
+        return iso(url_expires_at(info.context, self.storage_key, expires_in))
 
     @strawberry.field(
         description="Kili's content: the URL to fetch (the same as `url`), or the raw content when it is not a URL."
@@ -167,5 +181,5 @@ class Asset:
 
 @strawberry.type(description="A keyset page of assets.")
 class AssetConnection:
-    nodes: list[Asset] = strawberry.field(description="The assets of this page, oldest first.")
+    nodes: list[Asset] = strawberry.field(description="The assets of this page, in the list's order (`orderBy`).")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
