@@ -86,6 +86,10 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     "AssetActionOutcome.succeeded": 10_000,
     "AssetActionOutcome.declined": 10_000,
     "AssetActionOutcome.failed": 10_000,
+    # deleteLabelsWhere deletes at most 10,000 labels (resolvers.label_deletes.MAX_LABELS_PER_CALL).
+    "LabelActionOutcome.succeeded": 10_000,
+    "LabelActionOutcome.declined": 10_000,
+    "LabelActionOutcome.failed": 10_000,
     # A connection's nodes: the connection field's `first` has multiplied them already.
     "AssetConnection.nodes": 1,
     "IssueConnection.nodes": 1,
