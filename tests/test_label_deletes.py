@@ -3,11 +3,16 @@ statement counts, LabelWhere.modelNameIn, and the Kili SDK's delete_labels."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass, field
+
 import pytest
 
+from gateway.db import models
 from resolvers import label_deletes
 from resolvers.workflow import status_after_label_removal
 from tests.factories import new_id
+from tests.test_concurrency import _run_gated
 from tests.test_workflow import Team
 
 DELETE = """mutation($where: LabelWhere!) { data: deleteLabelsWhere(where: $where) {
@@ -243,7 +248,10 @@ async def test_model_name_in_and_removing_an_annotation_source(api, seeder) -> N
     assert {r["status"] for r in statuses} == {"LABELED"}
 
 
-async def test_kili_sdk_delete_labels(kili_connect, seeder) -> None:
+@pytest.mark.parametrize("connect", ["kili_connect", "kili_legacy_connect"])
+async def test_kili_sdk_delete_labels(request, seeder, connect) -> None:
+    """Both SDK generations send `deleteLabels(ids: $ids)` in batches of 100 and read back a list of ids."""
+    kili_connect = request.getfixturevalue(connect)
     team = await Team().build(seeder)
     asset = await seeder.asset(team.project, status="LABELED")
     default = await seeder.label(asset, team.user["LABELER"])
@@ -268,3 +276,94 @@ async def test_kili_delete_labels_refuses_others_labels(api, seeder, role) -> No
     label = await seeder.label(asset, team.user["TEAM_MANAGER"])
     body = await api.raw("mutation($ids: [ID!]!) { deleteLabels(ids: $ids) }", {"ids": [label.id]}, key=team.key[role])
     assert _codes(body) == ["FORBIDDEN"]
+
+
+@dataclass
+class _Call:
+    """A request raced through tests.test_concurrency's gate (its `request()`, `key` and `body`)."""
+
+    name: str
+    document: str
+    variables: dict
+    key: str
+    body: dict = field(default_factory=dict)
+
+    def request(self) -> tuple[str, dict]:
+        return self.document, self.variables
+
+
+APPEND_REVIEW = """mutation($data: AppendManyLabelsData!, $where: AssetWhere!) {
+  data: appendManyLabels(data: $data, where: $where) { id } }"""
+
+
+def _serial(order: tuple[str, ...]) -> tuple[dict[str, int], int, str]:
+    """Replays deletes of every REVIEW label (A, C) and a REVIEW append (B) on an asset REVIEWED with a
+    DEFAULT and a REVIEW label: (labels each delete call deleted, REVIEW labels left, final status)."""
+    reviews, status, deleted = 1, "REVIEWED", {}
+    for name in order:
+        if name == "B":
+            reviews, status = reviews + 1, "REVIEWED"
+        else:
+            deleted[name] = reviews
+            status = "LABELED" if reviews else status
+            reviews = 0
+    return deleted, reviews, status
+
+
+async def test_concurrent_deletes_and_appends_serialize(app, api, seeder) -> None:
+    team = await Team().build(seeder)
+    assets = [await seeder.asset(team.project, status="REVIEWED") for _ in range(3)]
+    for asset in assets:
+        await seeder.label(asset, team.user["LABELER"])
+        await seeder.label(asset, team.user["REVIEWER"], label_type="REVIEW")
+    ids = [a.id for a in assets]
+    key = team.key["REVIEWER"]
+    delete_reviews = {"where": {"asset": {"idIn": ids}, "typeIn": ["REVIEW"]}}
+    review = {"labelType": "REVIEW", "labelsData": [{"assetID": i, "jsonResponse": "{}"} for i in ids]}
+    calls = [
+        _Call("A", DELETE, delete_reviews, key),
+        _Call("B", APPEND_REVIEW, {"data": review, "where": {"idIn": ids}}, key),
+        _Call("C", DELETE, delete_reviews, key),
+    ]
+    await _run_gated(app, api, calls, ids)
+    assert all(not call.body.get("errors") for call in calls), [c.body for c in calls]
+
+    rows = (await api.data(ASSETS, {"ids": ids}, key=team.key["ADMIN"]))["assets"]
+    label_types = (
+        await api.data(
+            "query($ids: [ID!]!) { labels(where: {asset: {idIn: $ids}}, first: 100, skip: 0) { assetId labelType } }",
+            {"ids": ids},
+            key=team.key["ADMIN"],
+        )
+    )["labels"]
+    observed_deleted = {c.name: len(c.body["data"]["data"]["succeeded"]) for c in calls if c.name != "B"}
+    observed = {
+        "statuses": {r["status"] for r in rows},
+        "reviews": {sum(1 for x in label_types if x["assetId"] == i and x["labelType"] == "REVIEW") for i in ids},
+    }
+    explanations = []
+    for order in itertools.permutations("ABC"):
+        deleted, reviews, status = _serial(order)
+        expected_deleted = {name: n * len(ids) for name, n in deleted.items()}
+        if expected_deleted == observed_deleted and observed == {"statuses": {status}, "reviews": {reviews}}:
+            explanations.append(order)
+    assert explanations, (observed_deleted, observed)
+
+
+async def test_an_issue_on_a_deleted_label_stays_on_its_asset(api, seeder) -> None:
+    team = await Team().build(seeder)
+    asset = await seeder.asset(team.project, status="LABELED")
+    label = await seeder.label(asset, team.user["LABELER"])
+    issue = models.Issue(
+        project_id=team.project.id, asset_id=asset.id, label_id=label.id, author_id=team.user["REVIEWER"].id, text="?"
+    )
+    await seeder.add(issue)
+    await api.data(DELETE, {"where": {"idIn": [label.id]}}, key=team.key["LABELER"])
+    rows = (
+        await api.data(
+            "query($id: ID!) { issues(where: {id: $id}, first: 10, skip: 0) { id assetId labelId } }",
+            {"id": issue.id},
+            key=team.key["ADMIN"],
+        )
+    )["issues"]
+    assert rows == [{"id": issue.id, "assetId": asset.id, "labelId": None}]
