@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset, Label
@@ -42,7 +42,7 @@ from resolvers.archive import require_writable
 from resolvers.arrays import any_id
 from resolvers.filters.asset_where import has_conditions
 from resolvers.filters.label_where import compile_label_where, label_conditions
-from resolvers.roles import DELETE_ANY_LABEL, DELETE_REVIEW_LABELS, minimum_role, require_role
+from resolvers.roles import DELETE_ANY_LABEL, DELETE_REVIEW_LABELS, Role, minimum_role, require_role
 from resolvers.transactions import write_transaction
 from resolvers.visibility import project_visible
 from resolvers.workflow import STATUS_LABEL_TYPES, lock_assets, settle_statuses_after_label_removal
@@ -117,7 +117,7 @@ async def delete_labels_by_id(ctx: RequestContext, ids: list[str]) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i in done]
 
 
-async def _matched_labels(ctx: RequestContext, condition, asset_ids: list[str]) -> list[_Matched]:
+async def _matched_labels(ctx: RequestContext, condition: ColumnElement[bool], asset_ids: list[str]) -> list[_Matched]:
     """The matched labels on the locked assets, in id order; BAD_USER_INPUT past the cap."""
     rows = (
         await ctx.execute(
@@ -134,7 +134,7 @@ async def _matched_labels(ctx: RequestContext, condition, asset_ids: list[str]) 
     return [_Matched(*row) for row in rows]
 
 
-def _check_may_delete(ctx: RequestContext, label: _Matched, role) -> None:
+def _check_may_delete(ctx: RequestContext, label: _Matched, role: Role) -> None:
     if role >= DELETE_ANY_LABEL or label.author_id == ctx.viewer.user_id:
         return
     if label.label_type == "REVIEW" and role >= DELETE_REVIEW_LABELS:

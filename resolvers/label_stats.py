@@ -4,9 +4,9 @@
 Categories are read from a label's json response the way Kili's label search counts them
 (resolvers/filters/label_search.py): per job, the classification answers
 `{"JOB": {"categories": [{"name": C}]}}` and the categories of its object annotations
-`{"JOB": {"annotations": [{"categories": [{"name": C}]}]}}`; each occurrence counts once. Child jobs
-nested inside categories are jobs of their own in Kili's json responses only at the top level, so
-only top-level jobs are read.
+`{"JOB": {"annotations": [{"categories": [{"name": C}]}]}}`; each occurrence counts once. Child jobs,
+which Kili nests under the `children` of a category or an annotation, are not read (the label search
+does not read them either): only top-level jobs count.
 
 `Asset.labelStats.byCategory` counts the asset's *current annotation*: its latest DEFAULT or REVIEW
 label (created time, then id), not all its labels. Summing every label would count an object once
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Text, case, cast, column, distinct, func, literal, select
+from sqlalchemy import ColumnElement, TableValuedAlias, Text, case, cast, column, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH, aggregate_order_by
 
 from gateway.context import RequestContext
@@ -65,9 +65,11 @@ class AssetLabelStats:
         return sum(c.count for c in self.by_category)
 
 
-def _category_occurrences(json_response: ColumnElement) -> tuple:
-    """(job, category) FROM-clause pieces: `jsonb_each(json_response) AS job` and the category expression
-    (a set-returning function in the select list: one row per occurrence, none for a job without any)."""
+def category_occurrences(json_response: ColumnElement) -> tuple[TableValuedAlias, ColumnElement, ColumnElement]:
+    """The category occurrences of a json response column, as (FROM item, job, category): select `job` and
+    `category` from the FROM item `jsonb_each(json_response) AS job` (which joins the column's table
+    implicitly); `category` is a set-returning expression: one row per occurrence, none for a job
+    without any. A json response that is not an object has no jobs. For any statistic by category."""
     as_object = case((func.jsonb_typeof(json_response) == "object", json_response), else_=literal({}, JSONB))
     jobs = (
         func.jsonb_each(as_object)
@@ -100,7 +102,7 @@ async def label_sources(ctx: RequestContext, where: LabelWhere | None) -> list[L
 async def label_categories(ctx: RequestContext, where: LabelWhere | None) -> list[CategoryCount]:
     """Per (job, category) among the matched labels: occurrences, labels and assets having it; most
     occurrences first, then job and category. One statement."""
-    jobs, job, category = _category_occurrences(Label.json_response)
+    jobs, job, category = category_occurrences(Label.json_response)
     occurrences = (
         select(job.label("job"), category.label("category"), Label.id.label("label_id"), Label.asset_id)
         .select_from(Label, jobs)
@@ -150,7 +152,7 @@ async def label_stats_of_assets(ctx: RequestContext, asset_ids: list[str]) -> li
     for asset_id, (_, label_id) in current.items():
         stats[asset_id].annotation_label_id = label_id
     if current:
-        jobs, job, category = _category_occurrences(Label.json_response)
+        jobs, job, category = category_occurrences(Label.json_response)
         occurrences = (
             select(Label.asset_id, job.label("job"), category.label("category"))
             .select_from(Label, jobs)
