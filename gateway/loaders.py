@@ -29,7 +29,7 @@ from gateway.db.models import (
     SetAsset,
     User,
 )
-from resolvers import session_events
+from resolvers import label_stats, session_events
 from resolvers import sessions as session_reads
 from resolvers import sets as set_reads
 from resolvers.arrays import any_id
@@ -70,6 +70,7 @@ class Loaders:
         self.issues_of_asset = loader(self._issues_of_assets)
         self.label = loader(self._labels)
         self.latest_label_of_asset = loader(self._latest_labels_of_assets)
+        self.label_stats_of_asset = loader(self._label_stats_of_assets)
         self.sets_of_asset = loader(self._sets_of_assets)
         self.assignees_of_asset = loader(self._assignees_of_assets)
         self.members_of_project = loader(self._members_of_projects)
@@ -159,6 +160,9 @@ class Loaders:
             .order_by(Label.asset_id, Label.created_at.desc(), Label.id.desc())
         )
         return _one_per_key(asset_ids, rows, lambda label: label.asset_id)
+
+    async def _label_stats_of_assets(self, asset_ids: list[str]) -> list[label_stats.AssetLabelStats]:
+        return await label_stats.label_stats_of_assets(self._ctx, asset_ids)
 
     async def _sets_of_assets(self, asset_ids: list[str]) -> list[list[AssetSet]]:
         rows = (

@@ -1,13 +1,14 @@
 """Project roles and what they allow.
 
 LABELER < REVIEWER < TEAM_MANAGER < ADMIN, each allowing what the ones below allow:
-- LABELER reads the project, appends labels (not REVIEW labels) on its assets, skips or unskips them
-  and asks questions (issues of type QUESTION);
-- REVIEWER also appends REVIEW labels, adds assets to review and sends them back to the queue, raises
-  issues (type ISSUE) and changes the status of issues and questions;
+- LABELER reads the project, appends labels (not REVIEW labels) on its assets, deletes their own
+  labels, skips or unskips them and asks questions (issues of type QUESTION);
+- REVIEWER also appends and deletes REVIEW labels, adds assets to review and sends them back to the
+  queue, raises issues (type ISSUE) and changes the status of issues and questions;
 - TEAM_MANAGER also appends, updates, assigns, prioritizes and deletes assets, uploads files, labels
-  on behalf of others, curates sets (create, fill, lock, split, delete), sessions, asset metadata and
-  tags, writes session events, and manages the project: its settings, archiving, and members below ADMIN;
+  on behalf of others, deletes any label, curates sets (create, fill, lock, split, delete), sessions,
+  asset metadata and tags, writes session events, and manages the project: its settings, archiving,
+  and members below ADMIN;
 - ADMIN also grants the ADMIN role, and changes or removes ADMIN members.
 Organization admins hold ADMIN on every project of their organization.
 
@@ -41,6 +42,8 @@ REVIEW_LABELS = Role.REVIEWER  # appending REVIEW labels
 LABEL_ON_BEHALF = Role.TEAM_MANAGER  # appending labels whose author is another member
 RAISE_ISSUE = Role.REVIEWER  # creating an issue of type ISSUE (a QUESTION takes the minimum, LABELER)
 GRANT_ADMIN = Role.ADMIN  # granting the ADMIN role, or changing or removing an ADMIN member
+DELETE_REVIEW_LABELS = Role.REVIEWER  # deleting REVIEW labels of other authors (everyone deletes their own)
+DELETE_ANY_LABEL = Role.TEAM_MANAGER  # deleting any label
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,15 @@ MUTATION_ROLES: dict[str, Needs] = {
     "appendToLabels": Needs(
         Role.LABELER, "in the asset's project", "labeling is what labelers do; reviewing is above it", _LABELS_ALSO
     ),
+    **{
+        name: Needs(
+            Role.LABELER,
+            "in each matched label's project",
+            "an author may take back their own labels; review and curation are above it",
+            f"{DELETE_REVIEW_LABELS.name} for REVIEW labels of other authors, {DELETE_ANY_LABEL.name} for any label",
+        )
+        for name in ("deleteLabelsWhere", "deleteLabels")
+    },
     "createIssues": Needs(
         Role.LABELER,
         "in each asset's project",

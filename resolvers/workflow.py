@@ -11,6 +11,9 @@ as it was, without failing the others:
                                                           removed once it has committed (retried until
                                                           S3 has it gone: gateway/storage_outbox.py)
 
+Deleting labels (deleteLabelsWhere, resolvers/label_deletes.py) moves an asset that lost a DEFAULT,
+REVIEW or AUTOSAVE label back as far as its remaining labels require (`status_after_label_removal`).
+
 Reviewed assets may go back to review (a second review round); an asset already TO_REVIEW is declined
 because nothing would change (the status transitions only list assets they changed).
 
@@ -67,11 +70,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 
 from gateway.context import RequestContext
-from gateway.db.models import Asset, utcnow
+from gateway.db.models import Asset, Label, utcnow
 from gateway.errors import BadUserInput
 from gateway.storage_outbox import queue_removals, remove_queued
 from resolvers.archive import require_writable
-from resolvers.arrays import any_id
+from resolvers.arrays import any_id, values_table
 from resolvers.filters.asset_where import asset_conditions, compile_asset_where, has_conditions, in_projects
 from resolvers.roles import Role, minimum_role, require_role
 from resolvers.transactions import WriteTransaction, write_transaction
@@ -83,6 +86,31 @@ MAX_ASSETS_PER_CALL = 10_000
 
 TO_REVIEW_FROM = frozenset({"LABELED", "REVIEWED"})
 BACK_TO_QUEUE_FROM = frozenset({"LABELED", "TO_REVIEW", "REVIEWED"})
+
+# Label types that carry an asset's status (PREDICTION and INFERENCE never move it).
+STATUS_LABEL_TYPES = frozenset({"DEFAULT", "REVIEW", "AUTOSAVE"})
+
+
+def status_after_label_removal(status: str, remaining_types: set[str]) -> str:
+    """The status of an asset that lost some of its DEFAULT, REVIEW or AUTOSAVE labels (deleteLabels),
+    given the label types it still has. Removing labels never moves an asset forward; it moves it back
+    only as far as the remaining labels require:
+
+        REVIEWED   stays while a REVIEW label remains; else LABELED while a DEFAULT label remains
+        LABELED, TO_REVIEW
+                   stay while a DEFAULT or REVIEW label remains (the review round is kept)
+        ONGOING    stays while a DEFAULT, REVIEW or AUTOSAVE label remains (sent back to the queue, or
+                   being labeled)
+        any        else ONGOING while an AUTOSAVE label remains, else TODO
+        TODO       stays TODO
+    """
+    if status == "TODO":
+        return status
+    if status == "REVIEWED" and "REVIEW" in remaining_types:
+        return status
+    if remaining_types & {"DEFAULT", "REVIEW"}:
+        return "LABELED" if status == "REVIEWED" else status
+    return "ONGOING" if "AUTOSAVE" in remaining_types else "TODO"
 
 
 @dataclass(frozen=True)
@@ -137,6 +165,40 @@ async def lock_assets(ctx: RequestContext, condition: ColumnElement[bool], *, li
         )
     ).all()
     return [LockedAsset(*row) for row in rows]
+
+
+async def settle_statuses_after_label_removal(ctx: RequestContext, statuses: dict[str, str]) -> dict[str, str]:
+    """Recomputes (status_after_label_removal) and writes the status of these assets, locked by the
+    caller, which have just lost DEFAULT, REVIEW or AUTOSAVE labels; `statuses` holds the status each
+    had under the lock. Returns the new status of each asset whose status changed. Two statements
+    whatever the number of assets (one read of the remaining label types, one UPDATE), none when
+    `statuses` is empty."""
+    if not statuses:
+        return {}
+    rows = (
+        await ctx.execute(
+            select(Label.asset_id, Label.label_type)
+            .where(any_id(Label.asset_id, statuses), any_id(Label.label_type, STATUS_LABEL_TYPES))
+            .distinct()
+        )
+    ).all()
+    remaining: dict[str, set[str]] = {}
+    for asset_id, label_type in rows:
+        remaining.setdefault(asset_id, set()).add(label_type)
+    changed = {
+        asset_id: new
+        for asset_id, status in statuses.items()
+        if (new := status_after_label_removal(status, remaining.get(asset_id, set()))) != status
+    }
+    if changed:
+        table = values_table("settled", id=list(changed), status=list(changed.values()))
+        await ctx.execute(
+            update(Asset)
+            .where(Asset.id == table.c.id)
+            .values(status=table.c.status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return changed
 
 
 async def add_assets_to_review(ctx: RequestContext, where: AssetWhere) -> Outcome:

@@ -171,6 +171,12 @@ CALLS: dict[str, Callable[[World], Call]] = {
         "{ id } }",
         {"d": _label_data(w), "ids": [w.asset_id]},
     ),
+    # The world's label is the LABELER's own (the rules above it: tests/test_label_deletes.py).
+    "deleteLabelsWhere": lambda w: (
+        "mutation($ids: [ID!]!) { m: deleteLabelsWhere(where: {idIn: $ids}) { succeeded { labelId } } }",
+        {"ids": [w.label_id]},
+    ),
+    "deleteLabels": lambda w: ("mutation($ids: [ID!]!) { m: deleteLabels(ids: $ids) }", {"ids": [w.label_id]}),
     "appendToLabels": lambda w: (
         'mutation($a: ID!) { m: appendToLabels(data: {authorID: "", jsonResponse: "{}", labelType: DEFAULT}, '
         "where: {id: $a}) { id } }",

@@ -87,6 +87,16 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     "AssetActionOutcome.succeeded": 10_000,
     "AssetActionOutcome.declined": 10_000,
     "AssetActionOutcome.failed": 10_000,
+    # deleteLabelsWhere deletes at most 10,000 labels (resolvers.label_deletes.MAX_LABELS_PER_CALL).
+    "LabelActionOutcome.succeeded": 10_000,
+    "LabelActionOutcome.declined": 10_000,
+    "LabelActionOutcome.failed": 10_000,
+    # Label statistics: one entry per label type and model (assumed), per job and category of the
+    # ontology (assumed); an asset's statistics hold at most 5 types and its annotation's categories.
+    "Query.labelSources": 100,
+    "Query.labelCategories": 1000,
+    "LabelStats.byType": 5,
+    "LabelStats.byCategory": 100,
     # A connection's nodes: the connection field's `first` has multiplied them already.
     "AssetConnection.nodes": 1,
     "IssueConnection.nodes": 1,

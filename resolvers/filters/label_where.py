@@ -31,6 +31,7 @@ def label_conditions(where: LabelWhere | None) -> Conditions:
         Label.id == where.id if where.id is not None else None,
         in_list(Label.id, where.id_in),
         in_list(Label.label_type, where.type_in),
+        in_list(Label.model_name, where.model_name_in),
         *_relations(where),
         *_people(where),
         *number_range(Label.consensus_mark, where.consensus_mark_gte, where.consensus_mark_lte),

@@ -104,6 +104,10 @@ class LabelWhere:
     reviewer_in: list[str] | None = F(default=None, description="A REVIEW label by any of these users (id or email).")
     reviewer_not_in: list[str] | None = F(default=None, description="Not a REVIEW label by these users.")
     type_in: list[LabelType] | None = F(default=None, description="Label type is any of these.")
+    model_name_in: list[str] | None = F(
+        default=None,
+        description="Model name is any of these (exact; labels without a model name never match).",
+    )
     consensus_mark_gte: float | None = F(default=None, description="Consensus mark at least this.")
     consensus_mark_lte: float | None = F(default=None, description="Consensus mark at most this.")
     honeypot_mark_gte: float | None = F(default=None, description="Honeypot mark at least this.")

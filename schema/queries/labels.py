@@ -6,10 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import labels
+from resolvers import label_stats, labels
 from schema.inputs.where import LabelWhere
 from schema.queries.args import After, First, Skip
 from schema.types.label import Label, LabelConnection
+from schema.types.label_stats import LabelCategory, LabelSource
 from schema.types.page import split_page
 
 Where = Annotated[
@@ -33,3 +34,24 @@ class LabelQueries:
     ) -> LabelConnection:
         page, page_info = split_page(await labels.page_labels(info.context, where, first, after), first, after)
         return LabelConnection(nodes=[Label.from_row(r) for r in page], page_info=page_info)
+
+    @strawberry.field(
+        description=(
+            "Distinct sources of the matched labels: (label type, model name) with their label and asset counts, "
+            "most labels first (SceneBox get_annotation_sources)."
+        )
+    )
+    async def label_sources(self, info: strawberry.Info, where: Where) -> list[LabelSource]:
+        return [LabelSource.of(s) for s in await label_stats.label_sources(info.context, where)]
+
+    @strawberry.field(
+        description=(
+            "Category histogram of the matched labels: per job and category, the occurrences (classification "
+            "answers plus annotated objects) and the labels and assets having it, most occurrences first "
+            "(Picsellia's label histogram, SceneBox get_annotation_labels). Every matched label counts, so a "
+            "reviewed object counts in the DEFAULT and in the REVIEW label: narrow `where` (e.g. `typeIn: [REVIEW]`, "
+            "or `modelNameIn`) to count one kind of answer. Categories are read as the label `search` reads them."
+        )
+    )
+    async def label_categories(self, info: strawberry.Info, where: Where) -> list[LabelCategory]:
+        return [LabelCategory.of(c) for c in await label_stats.label_categories(info.context, where)]

@@ -26,6 +26,7 @@ ExpiresIn = Annotated[
 if TYPE_CHECKING:
     from schema.types.issue import Issue
     from schema.types.label import Label
+    from schema.types.label_stats import LabelStats
     from schema.types.session import Session
     from schema.types.set import Set
 
@@ -141,6 +142,17 @@ class Asset:
         from schema.types.label import Label  # noqa: PLC0415  (label.py imports this module)
 
         return [Label.from_row(r) for r in await info.context.loaders.labels_of_asset.load(self.id)]
+
+    @strawberry.field(
+        description="Label statistics: labels per type, and category occurrences in the current annotation "
+        "(the latest DEFAULT or REVIEW label)."
+    )
+    async def label_stats(
+        self, info: strawberry.Info
+    ) -> Annotated[LabelStats, strawberry.lazy("schema.types.label_stats")]:
+        from schema.types.label_stats import LabelStats  # noqa: PLC0415  (kept beside the other label types)
+
+        return LabelStats.of(await info.context.loaders.label_stats_of_asset.load(self.id))
 
     @strawberry.field(description="The newest label of the asset, of any author or type; null when unlabeled.")
     async def latest_label(
