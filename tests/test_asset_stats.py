@@ -1,0 +1,306 @@
+"""assetStats against known truth: a generated data set whose every property is known in Python;
+each bucket, metric, otherCount and missingCount equals the truth, and buckets that have an
+AssetWhere equivalent also equal an independent countAssets."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.db import models
+
+STATUSES = ["TODO", "ONGOING", "LABELED", "TO_REVIEW", "REVIEWED"]
+LABEL_TYPES = ["DEFAULT", "REVIEW", "PREDICTION", "AUTOSAVE"]
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+STATS = """query($where: AssetWhere!, $terms: [TermsInput!], $ranges: [RangeBucketsInput!],
+                 $times: [TimeBucketsInput!], $metrics: [MetricInput!]) {
+  assetStats(where: $where, terms: $terms, ranges: $ranges, times: $times, metrics: $metrics) {
+    total byStatus { key count }
+    metrics { op metadataKey value valueCount }
+    aggregations { name otherCount missingCount
+      buckets { key count byStatus { key count } metrics { op metadataKey value valueCount } } }
+  }
+}"""
+COUNT = "query($where: AssetWhere!) { countAssets(where: $where) }"
+
+
+class DataSet:
+    """Assets of one project with random properties, and the truth about each (`facts`)."""
+
+    def __init__(self) -> None:
+        self.facts: list[dict] = []
+
+
+async def _data_set(seeder, seed: int, size: int = 90) -> tuple[str, str, dict, list[dict]]:
+    rng = random.Random(seed)
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    users = [(await seeder.user(org))[0] for _ in range(3)]
+    project = await seeder.project(org)
+    recordings = [
+        await seeder.session(project, start_time=START, end_time=START + timedelta(hours=2)) for _ in range(2)
+    ]
+    slice_ = await seeder.session(
+        project,
+        origin_session_id=recordings[0].id,
+        start_time=START + timedelta(minutes=30),
+        end_time=START + timedelta(minutes=60),
+    )
+    facts, assets = [], []
+    for i in range(size):
+        metadata: dict = {}
+        if rng.random() < 0.8:
+            metadata["weather"] = rng.choice(["rain", "sun", "fog", "snow"])
+        speed = rng.choice([None, "fast", rng.randint(0, 120), round(rng.uniform(0, 120), 3), None])
+        if speed is not None:
+            metadata["speed"] = speed
+        if rng.random() < 0.7:
+            metadata["camera"] = {"id": rng.choice(["front", "rear", "left"]), "gain": rng.randint(1, 4)}
+        if rng.random() < 0.3:
+            metadata["note"] = None  # JSON null: missing for terms and metrics
+        timed = rng.random() < 0.75
+        session = rng.choice(recordings) if timed else None
+        timestamp = START + timedelta(seconds=rng.randint(0, 7199)) if timed else None
+        fact = {
+            "status": rng.choice(STATUSES),
+            "sensor": rng.choice(["cam_front", "lidar", None]),
+            "mime": rng.choice(["image/jpeg", "image/png", None]),
+            "metadata": metadata,
+            "session": session.id if session else None,
+            "timestamp": timestamp,
+            "created": START + timedelta(minutes=rng.randint(0, 300)),
+        }
+        asset = models.Asset(
+            project_id=project.id,
+            external_id=f"a{i}",
+            status=fact["status"],
+            sensor=fact["sensor"],
+            mime_type=fact["mime"],
+            json_metadata=metadata,
+            session_id=fact["session"],
+            timestamp=timestamp,
+            created_at=fact["created"],
+            updated_at=fact["created"],
+        )
+        facts.append(fact)
+        assets.append(asset)
+    await seeder.add(*assets)
+    sets = [await seeder.asset_set(project) for _ in range(3)]
+    rows: list = []
+    for fact, asset in zip(facts, assets, strict=True):
+        fact["id"] = asset.id
+        fact["sets"] = {s.id for s in sets if rng.random() < 0.4}
+        fact["assignees"] = {u.id for u in users if rng.random() < 0.3}
+        fact["sessions"] = set()
+        if fact["session"]:
+            fact["sessions"].add(fact["session"])
+            if fact["session"] == recordings[0].id and slice_.start_time <= fact["timestamp"] <= slice_.end_time:
+                fact["sessions"].add(slice_.id)
+        fact["label_types"], fact["models"], fact["categories"] = set(), set(), set()
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            label_type = rng.choice(LABEL_TYPES)
+            model = rng.choice([None, "yolo-v8", "sam"])
+            classes = rng.sample(["CAR", "BUS", "BIKE"], rng.randint(0, 2))
+            boxes = rng.sample(["PERSON", "DOG"], rng.randint(0, 2))
+            response = {
+                "CLASS": {"categories": [{"name": c, "confidence": 100} for c in classes]},
+                "OBJECTS": {"annotations": [{"categories": [{"name": b}], "mid": str(k)} for k, b in enumerate(boxes)]},
+            }
+            fact["label_types"].add(label_type)
+            if model:
+                fact["models"].add(model)
+            fact["categories"] |= {f"CLASS.{c}" for c in classes} | {f"OBJECTS.{b}" for b in boxes}
+            rows.append(
+                models.Label(
+                    asset_id=asset.id,
+                    project_id=project.id,
+                    author_id=rng.choice(users).id,
+                    label_type=label_type,
+                    model_name=model,
+                    json_response=response,
+                    created_at=seeder.tick(),
+                )
+            )
+        rows += [models.SetAsset(set_id=s, asset_id=asset.id) for s in fact["sets"]]
+        rows += [models.AssetAssignee(asset_id=asset.id, user_id=u) for u in fact["assignees"]]
+    await seeder.add(*rows)
+    ids = {"users": [u.id for u in users], "sets": [s.id for s in sets], "slice": slice_.id}
+    return project.id, key, ids, facts
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _value(fact: dict, key: str):
+    value = fact["metadata"]
+    for segment in key.split("."):
+        if not isinstance(value, dict) or segment not in value:
+            return None
+        value = value[segment]
+    return value
+
+
+def _text(value) -> str | None:
+    """The key PostgreSQL's `#>>` gives a JSON value."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _keys(fact: dict, dimension: str, metadata_key: str | None = None) -> set[str]:
+    single = {"STATUS": "status", "SENSOR": "sensor", "MIME_TYPE": "mime"}
+    multi = {"SET": "sets", "SESSION": "sessions", "ASSIGNEE": "assignees", "LABEL_TYPE": "label_types"}
+    multi |= {"LABEL_MODEL": "models", "LABEL_CATEGORY": "categories"}
+    if dimension in single:
+        return set() if fact[single[dimension]] is None else {fact[single[dimension]]}
+    if dimension == "METADATA":
+        text = _text(_value(fact, metadata_key))
+        return set() if text is None else {text}
+    return fact[multi[dimension]]
+
+
+def _truth_metric(facts: list[dict], op: str, key: str) -> tuple[float | None, int]:
+    values = [_value(f, key) for f in facts]
+    numbers = [v for v in values if _is_number(v)]
+    present = [v for v in values if v is not None]
+    if op == "COUNT":
+        return len(present), len(present)
+    if op == "CARDINALITY":
+        return len({repr(float(v)) if _is_number(v) else repr(v) for v in present}), len(present)
+    if not numbers:
+        return None, 0
+    value = {"SUM": sum, "MIN": min, "MAX": max, "AVERAGE": lambda n: sum(n) / len(n)}[op](numbers)
+    return value, len(numbers)
+
+
+def _check_metrics(answered: list[dict], facts: list[dict]) -> None:
+    for metric in answered:
+        value, count = _truth_metric(facts, metric["op"], metric["metadataKey"])
+        assert metric["valueCount"] == count, metric
+        assert (metric["value"] is None) == (value is None), metric
+        if value is not None:
+            assert metric["value"] == pytest.approx(value, rel=1e-9), metric
+
+
+def _check_buckets(buckets: list[dict], members: dict[str, list[dict]]) -> None:
+    """Each bucket's count, status split and metrics equal the truth of its member assets."""
+    for bucket in buckets:
+        group = members[bucket["key"]]
+        assert bucket["count"] == len(group), bucket["key"]
+        statuses = Counter(f["status"] for f in group)
+        assert {b["key"]: b["count"] for b in bucket["byStatus"]} == dict(statuses), bucket["key"]
+        _check_metrics(bucket["metrics"], group)
+
+
+METRICS = [
+    {"op": op, "metadataKey": key}
+    for op in ("COUNT", "SUM", "AVERAGE", "MIN", "MAX", "CARDINALITY")
+    for key in ("speed", "camera.gain", "weather", "absent.key")
+][:20]
+DIMENSIONS = [
+    "STATUS",
+    "SET",
+    "SESSION",
+    "SENSOR",
+    "MIME_TYPE",
+    "ASSIGNEE",
+    "LABEL_TYPE",
+    "LABEL_MODEL",
+    "LABEL_CATEGORY",
+]
+
+
+async def test_terms_buckets_metrics_and_missing_equal_the_known_truth(api, seeder) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=7)
+    where = {"project": {"id": project_id}}
+    terms = [{"dimension": d, "metrics": METRICS[:8]} for d in DIMENSIONS]
+    terms.append({"dimension": "METADATA", "metadataKey": "camera.id", "name": "camera", "metrics": METRICS[8:16]})
+    stats = (await api.data(STATS, {"where": where, "terms": terms, "metrics": METRICS}, key=key))["assetStats"]
+
+    assert stats["total"] == len(facts) == (await api.data(COUNT, {"where": where}, key=key))["countAssets"]
+    assert {b["key"]: b["count"] for b in stats["byStatus"]} == dict(Counter(f["status"] for f in facts))
+    _check_metrics(stats["metrics"], facts)
+    assert len(stats["metrics"]) == len(METRICS)
+
+    asked = [(t["dimension"], t.get("metadataKey")) for t in terms]
+    assert [a["name"] for a in stats["aggregations"]] == [*DIMENSIONS, "camera"]
+    for (dimension, metadata_key), aggregation in zip(asked, stats["aggregations"], strict=True):
+        members: dict[str, list[dict]] = {}
+        for fact in facts:
+            for k in _keys(fact, dimension, metadata_key):
+                members.setdefault(k, []).append(fact)
+        buckets = aggregation["buckets"]
+        assert {b["key"] for b in buckets} == set(members), dimension
+        _check_buckets(buckets, members)
+        missing = sum(1 for f in facts if not _keys(f, dimension, metadata_key))
+        assert aggregation["missingCount"] == missing, dimension
+        assert aggregation["otherCount"] == 0, dimension
+        counts = [b["count"] for b in buckets]
+        assert counts == sorted(counts, reverse=True), dimension
+        if dimension in ("STATUS", "SENSOR", "MIME_TYPE", "METADATA"):
+            assert sum(counts) + missing == len(facts), dimension
+        else:
+            # Multi-valued: an asset counts once per key, so buckets may add up to more than total.
+            assert sum(counts) + missing >= len(facts), dimension
+
+
+async def test_terms_buckets_equal_independent_count_assets_filters(api, seeder) -> None:
+    project_id, key, ids, facts = await _data_set(seeder, seed=11)
+    where = {"project": {"id": project_id}}
+    filters = {
+        "STATUS": lambda k: {"statusIn": [k]},
+        "SET": lambda k: {"setIdIn": [k]},
+        "SESSION": lambda k: {"sessionIdIn": [k]},
+        "SENSOR": lambda k: {"sensorIn": [k]},
+        "ASSIGNEE": lambda k: {"assigneeIn": [k]},
+        "LABEL_TYPE": lambda k: {"label": {"typeIn": [k]}},
+        "LABEL_CATEGORY": lambda k: {"label": {"search": f"{k}.count > 0"}},
+    }
+    terms = [{"dimension": d} for d in filters]
+    terms.append({"dimension": "METADATA", "metadataKey": "weather"})
+    stats = (await api.data(STATS, {"where": where, "terms": terms}, key=key))["assetStats"]
+    checked = 0
+    for dimension, aggregation in zip([*filters, "METADATA"], stats["aggregations"], strict=True):
+        for bucket in aggregation["buckets"]:
+            condition = (
+                filters[dimension](bucket["key"])
+                if dimension != "METADATA"
+                else {"metadata": {"weather": bucket["key"]}}
+            )
+            count = (await api.data(COUNT, {"where": {**where, **condition}}, key=key))["countAssets"]
+            assert bucket["count"] == count, (dimension, bucket)
+            checked += 1
+    assert ids["slice"] in {b["key"] for b in stats["aggregations"][2]["buckets"]}
+    assert checked >= 25
+
+
+async def test_size_keeps_the_most_frequent_keys_and_counts_the_rest_as_other(api, seeder) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=3)
+    where = {"project": {"id": project_id}}
+    terms = [{"dimension": "LABEL_CATEGORY", "size": 2}, {"dimension": "METADATA", "metadataKey": "weather", "size": 1}]
+    aggregations = (await api.data(STATS, {"where": where, "terms": terms}, key=key))["assetStats"]["aggregations"]
+    for (dimension, metadata_key, size), aggregation in zip(
+        [("LABEL_CATEGORY", None, 2), ("METADATA", "weather", 1)], aggregations, strict=True
+    ):
+        counts = Counter(k for f in facts for k in _keys(f, dimension, metadata_key))
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        assert [(b["key"], b["count"]) for b in aggregation["buckets"]] == ranked[:size]
+        assert aggregation["otherCount"] == sum(n for _, n in ranked[size:]) > 0
+
+
+async def test_label_type_in_narrows_the_labels_label_dimensions_read(api, seeder, sql_counter) -> None:
+    project_id, key, _, _ = await _data_set(seeder, seed=5)
+    where = {"project": {"id": project_id}}
+    terms = [{"dimension": "LABEL_CATEGORY", "labelTypeIn": ["DEFAULT", "REVIEW"]}]
+    aggregation = (await api.data(STATS, {"where": where, "terms": terms}, key=key))["assetStats"]["aggregations"][0]
+    for bucket in aggregation["buckets"]:
+        condition = {"label": {"typeIn": ["DEFAULT", "REVIEW"], "search": f"{bucket['key']}.count > 0"}}
+        assert bucket["count"] == (await api.data(COUNT, {"where": {**where, **condition}}, key=key))["countAssets"]
+    assert aggregation["buckets"]
