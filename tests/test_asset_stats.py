@@ -28,13 +28,6 @@ STATS = """query($where: AssetWhere!, $terms: [TermsInput!], $ranges: [RangeBuck
 COUNT = "query($where: AssetWhere!) { countAssets(where: $where) }"
 
 
-class DataSet:
-    """Assets of one project with random properties, and the truth about each (`facts`)."""
-
-    def __init__(self) -> None:
-        self.facts: list[dict] = []
-
-
 async def _data_set(seeder, seed: int, size: int = 90) -> tuple[str, str, dict, list[dict]]:
     rng = random.Random(seed)
     org = await seeder.organization()
@@ -304,3 +297,176 @@ async def test_label_type_in_narrows_the_labels_label_dimensions_read(api, seede
         condition = {"label": {"typeIn": ["DEFAULT", "REVIEW"], "search": f"{bucket['key']}.count > 0"}}
         assert bucket["count"] == (await api.data(COUNT, {"where": {**where, **condition}}, key=key))["countAssets"]
     assert aggregation["buckets"]
+
+
+def _in(value, low, high) -> bool:
+    return value is not None and (low is None or value >= low) and (high is None or value < high)
+
+
+async def test_numeric_ranges_are_half_open_may_overlap_and_skip_non_numbers(api, seeder) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=13)
+    where = {"project": {"id": project_id}}
+    bounds = [(None, 30), (30, 60), (60, 60.5), (40, 90), (100, None)]
+    ranges = [
+        {
+            "metadataKey": "speed",
+            "ranges": [{"from": low, "to": high} for low, high in bounds],
+            "metrics": [{"op": "AVERAGE", "metadataKey": "speed"}, {"op": "CARDINALITY", "metadataKey": "weather"}],
+        },
+        {"metadataKey": "camera.gain", "name": "gain", "ranges": [{"from": 1, "to": 3}, {"from": 3}]},
+    ]
+    aggregations = (await api.data(STATS, {"where": where, "ranges": ranges}, key=key))["assetStats"]["aggregations"]
+    assert [a["name"] for a in aggregations] == ["speed", "gain"]
+    for spec, answer, key_ in zip([bounds, [(1, 3), (3, None)]], aggregations, ["speed", "camera.gain"], strict=True):
+        numbers = [(f, _value(f, key_)) for f in facts]
+        numbers = [(f, v if _is_number(v) else None) for f, v in numbers]
+        labels = [f"{'*' if low is None else float(low)}..{'*' if high is None else float(high)}" for low, high in spec]
+        assert [b["key"] for b in answer["buckets"]] == labels
+        members = {
+            label: [f for f, v in numbers if _in(v, low, high)] for label, (low, high) in zip(labels, spec, strict=True)
+        }
+        _check_buckets(answer["buckets"], members)
+        assert answer["missingCount"] == sum(1 for _, v in numbers if v is None)
+        outside = [v for _, v in numbers if v is not None and not any(_in(v, lo, hi) for lo, hi in spec)]
+        assert answer["otherCount"] == len(outside)
+    # [30, 60) against countAssets' inclusive metadata range [30, 59.999...]: the same assets here.
+    in_30_60 = await api.data(COUNT, {"where": {**where, "metadata": {"speed": [30, 59.9999]}}}, key=key)
+    assert aggregations[0]["buckets"][1]["count"] == in_30_60["countAssets"]
+
+
+async def test_time_buckets_by_interval_and_by_ranges_over_columns_and_metadata(api, seeder) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=17)
+    where = {"project": {"id": project_id}}
+    times = [
+        {"field": "TIMESTAMP", "intervalSeconds": 1800, "metrics": [{"op": "MAX", "metadataKey": "speed"}]},
+        {"field": "CREATED_AT", "ranges": [{"to": "2026-03-01T02:00:00Z"}, {"from": "2026-03-01T02:00:00Z"}]},
+        {"field": "CREATED_AT", "intervalSeconds": 3600, "origin": "2026-03-01T00:30:00Z", "name": "hourly"},
+    ]
+    aggregations = (await api.data(STATS, {"where": where, "times": times}, key=key))["assetStats"]["aggregations"]
+    assert [a["name"] for a in aggregations] == ["TIMESTAMP", "CREATED_AT", "hourly"]
+
+    half_hours: dict[str, list[dict]] = {}
+    for fact in facts:
+        if fact["timestamp"] is not None:
+            start = START + timedelta(minutes=30 * ((fact["timestamp"] - START).seconds // 1800))
+            half_hours.setdefault(start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), []).append(fact)
+    assert [b["key"] for b in aggregations[0]["buckets"]] == sorted(half_hours)
+    _check_buckets(aggregations[0]["buckets"], half_hours)
+    assert aggregations[0]["missingCount"] == sum(1 for f in facts if f["timestamp"] is None)
+
+    cut = START + timedelta(hours=2)
+    members = {
+        "*..2026-03-01T02:00:00.000Z": [f for f in facts if f["created"] < cut],
+        "2026-03-01T02:00:00.000Z..*": [f for f in facts if f["created"] >= cut],
+    }
+    assert [b["key"] for b in aggregations[1]["buckets"]] == list(members)
+    _check_buckets(aggregations[1]["buckets"], members)
+    assert aggregations[1]["missingCount"] == aggregations[1]["otherCount"] == 0
+
+    origin = START + timedelta(minutes=30)
+    hours = Counter(
+        (origin + timedelta(hours=(f["created"] - origin) // timedelta(hours=1))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        for f in facts
+    )
+    assert {b["key"]: b["count"] for b in aggregations[2]["buckets"]} == dict(hours)
+    for bucket in aggregations[2]["buckets"]:
+        low = datetime.fromisoformat(bucket["key"])
+        window = {"createdAtGte": bucket["key"], "createdAtLte": (low + timedelta(seconds=3599.999)).isoformat()}
+        assert bucket["count"] == (await api.data(COUNT, {"where": {**where, **window}}, key=key))["countAssets"]
+
+
+async def test_time_buckets_over_a_metadata_key_read_iso_strings_and_epoch_seconds(api, seeder) -> None:
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    project = await seeder.project(org)
+    values = ["2026-05-01T10:15:00Z", "2026-05-01T10:45:00+02:00", 1777630000, "2026-05-01", "soon", None, True]
+    for value in values:
+        await seeder.asset(project, json_metadata={} if value is None else {"seen": value})
+    times = [{"field": "METADATA", "metadataKey": "seen", "intervalSeconds": 86400}]
+    answer = await api.data(STATS, {"where": {"project": {"id": project.id}}, "times": times}, key=key)
+    aggregation = answer["assetStats"]["aggregations"][0]
+    # 1777630000 is 2026-05-01T10:06:40Z; the +02:00 time is 08:45Z: four times on 2026-05-01.
+    assert [(b["key"], b["count"]) for b in aggregation["buckets"]] == [("2026-05-01T00:00:00.000Z", 4)]
+    assert aggregation["missingCount"] == 3
+    bad = {"seen": "2026-02-30T10:00:00Z"}
+    await seeder.asset(project, json_metadata=bad)
+    error = await api.error(STATS, {"where": {"project": {"id": project.id}}, "times": times}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "not a valid time" in error["message"]
+
+
+async def test_total_is_count_assets_with_visibility_applied_in_sql(api, seeder) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=19, size=30)
+    await _data_set(seeder, seed=23, size=20)  # another organization: invisible to this viewer
+    for where in ({}, {"statusIn": ["TODO", "LABELED"]}, {"metadata": {"weather": "rain"}}):
+        stats = (await api.data(STATS, {"where": where, "terms": [{"dimension": "STATUS"}]}, key=key))["assetStats"]
+        count = (await api.data(COUNT, {"where": where}, key=key))["countAssets"]
+        assert stats["total"] == count == sum(b["count"] for b in stats["aggregations"][0]["buckets"])
+    assert (await api.data(STATS, {"where": {}}, key=key))["assetStats"]["total"] == len(facts)
+
+
+BAD_INPUTS = [
+    ({"terms": [{"dimension": "METADATA"}]}, "needs a metadataKey"),
+    ({"terms": [{"dimension": "STATUS", "metadataKey": "a"}]}, "only applies to dimension METADATA"),
+    ({"terms": [{"dimension": "STATUS", "size": 0}]}, "size must be between 1 and 1000"),
+    ({"terms": [{"dimension": "STATUS", "size": 1001}]}, "size must be between 1 and 1000"),
+    ({"terms": [{"dimension": "SET", "labelTypeIn": ["DEFAULT"]}]}, "labelTypeIn only applies"),
+    ({"terms": [{"dimension": "METADATA", "metadataKey": "a..b"}]}, "empty segment"),
+    ({"terms": [{"dimension": "STATUS"}] * 11}, "at most 10"),
+    ({"metrics": [{"op": "SUM", "metadataKey": ""}]}, "non-empty string"),
+    ({"ranges": [{"metadataKey": "speed", "ranges": []}]}, "give 1 to 100 ranges"),
+    ({"ranges": [{"metadataKey": "speed", "ranges": [{"from": 5, "to": 5}]}]}, "must be below"),
+    ({"times": [{"field": "CREATED_AT"}]}, "either intervalSeconds or ranges"),
+    ({"times": [{"field": "CREATED_AT", "intervalSeconds": 0}]}, "at least 1"),
+    ({"times": [{"field": "METADATA", "intervalSeconds": 60}]}, "needs a metadataKey"),
+    ({"times": [{"field": "CREATED_AT", "ranges": [{"from": "yesterday"}]}]}, "from"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "message"), BAD_INPUTS)
+async def test_bad_arguments_are_bad_user_input(api, seeder, arguments, message) -> None:
+    project_id, key, _, _ = await _data_set(seeder, seed=29, size=5)
+    error = await api.error(STATS, {"where": {"project": {"id": project_id}}, **arguments}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert message in error["message"], error
+
+
+async def test_an_interval_giving_more_than_1000_buckets_is_bad_user_input(api, seeder) -> None:
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    project = await seeder.project(org)
+    await seeder.add(
+        *[
+            models.Asset(project_id=project.id, external_id=f"t{i}", timestamp=START + timedelta(seconds=i))
+            for i in range(1001)
+        ]
+    )
+    where = {"project": {"id": project.id}}
+    fine = {"times": [{"field": "TIMESTAMP", "intervalSeconds": 2}]}
+    assert (
+        len((await api.data(STATS, {"where": where, **fine}, key=key))["assetStats"]["aggregations"][0]["buckets"])
+        == 501
+    )
+    too_fine = {"times": [{"field": "TIMESTAMP", "intervalSeconds": 1}]}
+    error = await api.error(STATS, {"where": where, **too_fine}, key=key)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "more than 1000 buckets" in error["message"]
+
+
+# 1 authentication, 1 total + byStatus, 1 for the top-level metrics, 1 per aggregation.
+async def test_one_statement_per_aggregation_whatever_the_number_of_assets(api, seeder, sql_counter) -> None:
+    arguments = {
+        "terms": [{"dimension": d, "metrics": METRICS[:3]} for d in DIMENSIONS[:6]],
+        "ranges": [{"metadataKey": "speed", "ranges": [{"to": 50}, {"from": 50}]}],
+        "times": [
+            {"field": "TIMESTAMP", "intervalSeconds": 600},
+            {"field": "CREATED_AT", "ranges": [{"to": "2026-03-01T01:00:00Z"}]},
+        ],
+        "metrics": METRICS[:4],
+    }
+    counts = {}
+    for size in (3, 120):
+        project_id, key, _, _ = await _data_set(seeder, seed=31, size=size)
+        sql_counter.statements.clear()
+        with sql_counter:
+            await api.data(STATS, {"where": {"project": {"id": project_id}}, **arguments}, key=key)
+        counts[size] = sql_counter.count
+    assert counts[3] == counts[120] == 1 + 1 + 1 + 9, (counts, sql_counter.statements)
