@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, Numeric, Text, case, cast, func, literal, select, true
-from sqlalchemy.dialects.postgresql import JSONB, array_agg
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array_agg
 
 from gateway.context import RequestContext
 from gateway.db.models import Asset
@@ -51,7 +51,9 @@ async def metadata_fields(ctx: RequestContext, where: AssetWhere | None) -> list
         .where(func.jsonb_typeof(seeds.c.value) == "object", seeds.c.depth < MAX_KEY_DEPTH)
     )
     kind = func.jsonb_typeof(fields.c.value)
-    number = case((kind == "number", cast(fields.c.value.op("#>>", return_type=Text)(literal("{}")), Numeric)))
+    number = case(
+        (kind == "number", cast(fields.c.value.op("#>>", return_type=Text)(literal([], ARRAY(Text))), Numeric))
+    )
     rows = (
         await ctx.execute(
             select(
