@@ -470,3 +470,40 @@ async def test_one_statement_per_aggregation_whatever_the_number_of_assets(api, 
             await api.data(STATS, {"where": {"project": {"id": project_id}}, **arguments}, key=key)
         counts[size] = sql_counter.count
     assert counts[3] == counts[120] == 1 + 1 + 1 + 9, (counts, sql_counter.statements)
+
+
+GROUPS = """query($project: ID!) {
+  sets(where: {project: {id: $project}}, first: 100, skip: 0) { id stats { total byStatus { key count } } }
+  sessions(where: {project: {id: $project}}, first: 100, skip: 0) { id stats { total byStatus { key count } } }
+}"""
+
+
+async def test_set_and_session_stats_equal_the_truth_and_cost_fixed_statements(api, seeder, sql_counter) -> None:
+    """Datature list_groups: per set (session) the total and status split, equal to the known truth
+    and to countAssets(setIdIn / sessionIdIn); a page of 3 or 20 sets costs the same statements."""
+    statements = {}
+    for extra_sets in (0, 17):
+        project_id, key, ids, facts = await _data_set(seeder, seed=37)
+        await seeder.add(
+            *[
+                models.AssetSet(project_id=project_id, name=f"empty-{i}", created_at=seeder.tick())
+                for i in range(extra_sets)
+            ]
+        )
+        sql_counter.statements.clear()
+        with sql_counter:
+            answer = await api.data(GROUPS, {"project": project_id}, key=key)
+        statements[extra_sets] = sql_counter.count
+        assert len(answer["sets"]) == 3 + extra_sets and len(answer["sessions"]) == 3
+        for kind, field, where_field in (("sets", "sets", "setIdIn"), ("sessions", "sessions", "sessionIdIn")):
+            for group in answer[kind]:
+                members = [f for f in facts if group["id"] in f[field]]
+                assert group["stats"]["total"] == len(members), (kind, group)
+                assert {b["key"]: b["count"] for b in group["stats"]["byStatus"]} == dict(
+                    Counter(f["status"] for f in members)
+                )
+                where = {"project": {"id": project_id}, where_field: [group["id"]]}
+                assert group["stats"]["total"] == (await api.data(COUNT, {"where": where}, key=key))["countAssets"]
+        assert any(g["stats"]["total"] for g in answer["sessions"] if g["id"] == ids["slice"])
+    # authentication, the sets, the sessions, one statement for all sets' stats, one for all sessions'.
+    assert statements[0] == statements[17] == 5, statements
