@@ -121,7 +121,7 @@ async def _data_set(seeder, seed: int, size: int = 90) -> tuple[str, str, dict, 
         rows += [models.SetAsset(set_id=s, asset_id=asset.id) for s in fact["sets"]]
         rows += [models.AssetAssignee(asset_id=asset.id, user_id=u) for u in fact["assignees"]]
     await seeder.add(*rows)
-    ids = {"users": [u.id for u in users], "sets": [s.id for s in sets], "slice": slice_.id}
+    ids = {"users": {u.id: u.email for u in users}, "sets": [s.id for s in sets], "slice": slice_.id}
     return project.id, key, ids, facts
 
 
@@ -507,3 +507,27 @@ async def test_set_and_session_stats_equal_the_truth_and_cost_fixed_statements(a
         assert any(g["stats"]["total"] for g in answer["sessions"] if g["id"] == ids["slice"])
     # authentication, the sets, the sessions, one statement for all sets' stats, one for all sessions'.
     assert statements[0] == statements[17] == 5, statements
+
+
+async def test_buckets_of_ids_name_their_set_session_or_assignee(api, seeder, sql_counter) -> None:
+    project_id, key, ids, _ = await _data_set(seeder, seed=43)
+    query = """query($where: AssetWhere!, $terms: [TermsInput!]) {
+      assetStats(where: $where, terms: $terms) { aggregations { buckets { key name } } }
+      sets(where: {project: {id: $project}}, first: 100, skip: 0) { id name }
+      sessions(where: {project: {id: $project}}, first: 100, skip: 0) { id name }
+    }""".replace("$terms: [TermsInput!])", "$terms: [TermsInput!], $project: ID!)")
+    terms = [{"dimension": d} for d in ("SET", "SESSION", "ASSIGNEE", "STATUS")]
+    with sql_counter:
+        answer = await api.data(
+            query, {"where": {"project": {"id": project_id}}, "terms": terms, "project": project_id}, key=key
+        )
+    sets, sessions, assignees, statuses = answer["assetStats"]["aggregations"]
+    known = [{r["id"]: r["name"] for r in answer[kind]} for kind in ("sets", "sessions")]
+    known.append(ids["users"])
+    for aggregation, names in zip((sets, sessions, assignees), known, strict=True):
+        assert aggregation["buckets"]
+        assert all(b["name"] == names[b["key"]] for b in aggregation["buckets"]), aggregation
+    assert all(b["name"] is None for b in statuses["buckets"])
+    # authentication, total, 4 aggregations, the sets and sessions pages, then one batched statement
+    # each for the set, session and user names.
+    assert sql_counter.count == 1 + 1 + 4 + 2 + 3, sql_counter.statements

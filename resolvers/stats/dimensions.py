@@ -178,4 +178,5 @@ def read_terms(terms: TermsInput, rows: list[Any]) -> AggregationResult:
         buckets=buckets,
         other_count=keyed_total - sum(b.count for b in buckets),
         missing_count=missing,
+        dimension=terms.dimension.value,
     )

@@ -27,6 +27,7 @@ class AggregationResult:
     buckets: list[BucketResult]
     other_count: int
     missing_count: int
+    dimension: str | None = None  # a terms aggregation's dimension (its keys are ids for SET, SESSION, ASSIGNEE)
 
 
 @dataclass(frozen=True)

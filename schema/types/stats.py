@@ -34,14 +34,31 @@ class Bucket:
         description="The bucket's assets per status, most frequent first (statuses without assets left out)."
     )
     metrics: list[MetricValue] | None = strawberry.field(description="The metrics asked for, over the bucket's assets.")
+    dimension: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="What the key names, for keys that are ids: the set's or session's name (SET, SESSION), the "
+        "user's email (ASSIGNEE); null for other keys. One batched statement per dimension for the whole answer."
+    )
+    async def name(self, info: strawberry.Info) -> str | None:
+        loaders = info.context.loaders
+        match self.dimension:
+            case "SET" | "SESSION":
+                row = await (loaders.set if self.dimension == "SET" else loaders.session).load(self.key)
+                return None if row is None else row.name
+            case "ASSIGNEE":
+                user = await loaders.user.load(self.key)
+                return None if user is None else user.email
+        return None
 
     @classmethod
-    def from_result(cls, b: BucketResult) -> Bucket:
+    def from_result(cls, b: BucketResult, dimension: str | None = None) -> Bucket:
         return cls(
             key=b.key,
             count=b.count,
             by_status=status_buckets(b.by_status),
             metrics=[MetricValue.from_result(m) for m in b.metrics],
+            dimension=dimension,
         )
 
 
@@ -67,7 +84,7 @@ class Aggregation:
     def from_result(cls, a: AggregationResult) -> Aggregation:
         return cls(
             name=a.name,
-            buckets=[Bucket.from_result(b) for b in a.buckets],
+            buckets=[Bucket.from_result(b, a.dimension) for b in a.buckets],
             other_count=a.other_count,
             missing_count=a.missing_count,
         )
