@@ -531,3 +531,29 @@ async def test_buckets_of_ids_name_their_set_session_or_assignee(api, seeder, sq
     # authentication, total, 4 aggregations, the sets and sessions pages, then one batched statement
     # each for the set, session and user names.
     assert sql_counter.count == 1 + 1 + 4 + 2 + 3, sql_counter.statements
+
+
+async def test_buckets_count_per_status_only_when_the_request_reads_it(api, seeder, sql_counter) -> None:
+    project_id, key, _, facts = await _data_set(seeder, seed=47)
+    variables = {"where": {"project": {"id": project_id}}, "terms": [{"dimension": "SENSOR"}]}
+    plain = """query($where: AssetWhere!, $terms: [TermsInput!]) {
+      assetStats(where: $where, terms: $terms) { aggregations { buckets { key count } } } }"""
+    with sql_counter:
+        await api.data(plain, variables, key=key)
+    assert not any("FILTER (WHERE asset.status" in s for s in sql_counter.statements), sql_counter.statements
+    through_fragment = """query($where: AssetWhere!, $terms: [TermsInput!]) {
+      assetStats(where: $where, terms: $terms) { ...Parts } }
+    fragment Parts on AssetStats { aggregations { buckets { key ... on Bucket { byStatus { key count } } } } }"""
+    sql_counter.statements.clear()
+    with sql_counter:
+        answer = await api.data(through_fragment, variables, key=key)
+    assert any("FILTER (WHERE asset.status" in s for s in sql_counter.statements), sql_counter.statements
+    buckets = answer["assetStats"]["aggregations"][0]["buckets"]
+    members: dict[str, list[dict]] = {}
+    for fact in facts:
+        for k in _keys(fact, "SENSOR"):
+            members.setdefault(k, []).append(fact)
+    for bucket in buckets:
+        statuses = Counter(f["status"] for f in members[bucket["key"]])
+        assert {b["key"]: b["count"] for b in bucket["byStatus"]} == dict(statuses)
+    assert len(buckets) == 2

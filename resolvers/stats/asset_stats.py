@@ -15,6 +15,7 @@ from gateway.db.models import Asset
 from gateway.errors import BadUserInput
 from resolvers.filters.asset_where import compile_asset_where
 from resolvers.stats import buckets, dimensions
+from resolvers.stats.bucket_columns import BucketShape
 from resolvers.stats.metrics import checked_metrics, metric_columns, read_metrics
 from resolvers.stats.results import AggregationResult, StatsResult, by_count_then_key
 from schema.inputs.stats import MetricInput, RangeBucketsInput, TermsInput, TimeBucketsInput
@@ -30,7 +31,10 @@ async def asset_stats(
     ranges: list[RangeBucketsInput] | None = None,
     times: list[TimeBucketsInput] | None = None,
     metrics: list[MetricInput] | None = None,
+    *,
+    bucket_status: bool = True,
 ) -> StatsResult:
+    """`bucket_status`: whether buckets count their assets per status (off when nobody reads it)."""
     terms, ranges, times = terms or [], ranges or [], times or []
     _check(terms, ranges, times, metrics)
     condition = compile_asset_where(where, ctx.viewer)
@@ -42,15 +46,17 @@ async def asset_stats(
         metric_results = read_metrics(top_metrics, row)
     aggregations: list[AggregationResult] = []
     for i, t in enumerate(terms):
-        rows = (await ctx.execute(dimensions.terms_statement(t, condition, f"terms[{i}]"))).mappings().all()
-        aggregations.append(dimensions.read_terms(t, list(rows)))
+        shape = BucketShape(t.metrics or [], bucket_status)
+        rows = (await ctx.execute(dimensions.terms_statement(t, shape, condition, f"terms[{i}]"))).mappings().all()
+        aggregations.append(dimensions.read_terms(t, shape, list(rows)))
     for i, r in enumerate(ranges):
-        row = (await ctx.execute(buckets.ranges_statement(r, condition, f"ranges[{i}]"))).one()
-        aggregations.append(buckets.read_ranges(r, row))
+        shape = BucketShape(r.metrics or [], bucket_status)
+        row = (await ctx.execute(buckets.ranges_statement(r, shape, condition, f"ranges[{i}]"))).one()
+        aggregations.append(buckets.read_ranges(r, shape, row))
     for i, t in enumerate(times):
-        field = f"times[{i}]"
-        rows = await _time_rows(ctx, t, condition, field)
-        aggregations.append(buckets.read_times(t, rows, field))
+        field, shape = f"times[{i}]", BucketShape(t.metrics or [], bucket_status)
+        rows = await _time_rows(ctx, t, shape, condition, field)
+        aggregations.append(buckets.read_times(t, shape, rows, field))
     return StatsResult(total=total, by_status=by_status, aggregations=aggregations, metrics=metric_results)
 
 
@@ -82,11 +88,13 @@ async def _total_by_status(ctx: RequestContext, condition: ColumnElement[bool]) 
     return sum(counts.values()), by_count_then_key(counts)
 
 
-async def _time_rows(ctx: RequestContext, times: TimeBucketsInput, condition: ColumnElement[bool], field: str) -> Any:
+async def _time_rows(
+    ctx: RequestContext, times: TimeBucketsInput, shape: BucketShape, condition: ColumnElement[bool], field: str
+) -> Any:
     """A metadata time that looks like ISO-8601 but names no real instant (Feb 30, a year past
     294276) fails the cast in PostgreSQL: that is the caller's data, so BAD_USER_INPUT."""
     try:
-        return list((await ctx.execute(buckets.times_statement(times, condition, field))).all())
+        return list((await ctx.execute(buckets.times_statement(times, shape, condition, field))).all())
     except DBAPIError as exc:
         if times.metadata_key is None or getattr(exc.orig, "sqlstate", None) not in _BAD_TIME_STATES:
             raise

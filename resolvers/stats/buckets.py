@@ -18,7 +18,7 @@ from gateway.db.models import Asset
 from gateway.errors import BadUserInput
 from resolvers.filters.metadata_keys import key_path, metadata_text, metadata_value
 from resolvers.filters.values import lower_bound
-from resolvers.stats.bucket_columns import bucket_columns, read_bucket, width
+from resolvers.stats.bucket_columns import BucketShape
 from resolvers.stats.metrics import checked_metrics, number_at
 from resolvers.stats.results import AggregationResult, BucketResult
 from schema.inputs.stats import RangeBucketsInput, TimeBucketsInput, TimeField
@@ -56,19 +56,19 @@ def _in_range(value: ColumnElement[Any], low: Any, high: Any) -> ColumnElement[b
 
 
 def _ranges_statement(
-    value: ColumnElement[Any], bounds: list[tuple[Any, Any]], condition: ColumnElement[bool], metrics: list
+    value: ColumnElement[Any], bounds: list[tuple[Any, Any]], condition: ColumnElement[bool], shape: BucketShape
 ) -> Select:
     """One row: per range its bucket columns, then the missing and the outside-every-range counts."""
     in_ranges = [_in_range(value, low, high) for low, high in bounds]
-    columns = [c for within in in_ranges for c in bucket_columns(metrics, within)]
+    columns = [c for within in in_ranges for c in shape.columns(within)]
     missing = func.count().filter(value.is_(None))
     outside = func.count().filter(and_(value.is_not(None), *[~r for r in in_ranges]))
     return select(*columns, missing, outside).select_from(Asset).where(condition)
 
 
-def _read_ranges(name: str, keys: list[str], row: Any, metrics: list) -> AggregationResult:
-    size = width(metrics)
-    buckets = [read_bucket(key, row[i * size : (i + 1) * size], metrics) for i, key in enumerate(keys)]
+def _read_ranges(name: str, keys: list[str], row: Any, shape: BucketShape) -> AggregationResult:
+    size = shape.width
+    buckets = [shape.read(key, row[i * size : (i + 1) * size]) for i, key in enumerate(keys)]
     return AggregationResult(name=name, buckets=buckets, other_count=int(row[-1]), missing_count=int(row[-2]))
 
 
@@ -85,7 +85,9 @@ def check_ranges(ranges: RangeBucketsInput, field: str) -> None:
     checked_metrics(ranges.metrics, f"{field}.metrics")
 
 
-def ranges_statement(ranges: RangeBucketsInput, condition: ColumnElement[bool], field: str) -> Select:
+def ranges_statement(
+    ranges: RangeBucketsInput, shape: BucketShape, condition: ColumnElement[bool], field: str
+) -> Select:
     value = number_at(ranges.metadata_key)
     bounds = [
         (
@@ -94,12 +96,12 @@ def ranges_statement(ranges: RangeBucketsInput, condition: ColumnElement[bool], 
         )
         for i, r in enumerate(ranges.ranges)
     ]
-    return _ranges_statement(value, bounds, condition, ranges.metrics or [])
+    return _ranges_statement(value, bounds, condition, shape)
 
 
-def read_ranges(ranges: RangeBucketsInput, row: Any) -> AggregationResult:
+def read_ranges(ranges: RangeBucketsInput, shape: BucketShape, row: Any) -> AggregationResult:
     keys = [_range_key(r.from_, r.to) for r in ranges.ranges]
-    return _read_ranges(ranges.name or ranges.metadata_key, keys, row, ranges.metrics or [])
+    return _read_ranges(ranges.name or ranges.metadata_key, keys, row, shape)
 
 
 # --- time buckets ------------------------------------------------------------------------------
@@ -158,9 +160,8 @@ def time_value(times: TimeBucketsInput, field: str) -> ColumnElement[Any]:
     )
 
 
-def times_statement(times: TimeBucketsInput, condition: ColumnElement[bool], field: str) -> Select:
+def times_statement(times: TimeBucketsInput, shape: BucketShape, condition: ColumnElement[bool], field: str) -> Select:
     value = time_value(times, field)
-    metrics = times.metrics or []
     if times.ranges is not None:
         bounds = [
             (
@@ -169,7 +170,7 @@ def times_statement(times: TimeBucketsInput, condition: ColumnElement[bool], fie
             )
             for low, high in _time_bounds(times, field)
         ]
-        return _ranges_statement(value, bounds, condition, metrics)
+        return _ranges_statement(value, bounds, condition, shape)
     origin = DEFAULT_ORIGIN if times.origin is None else lower_bound(times.origin, f"{field}.origin")
     start = func.date_bin(
         func.make_interval(0, 0, 0, 0, 0, 0, literal(times.interval_seconds)),
@@ -177,7 +178,7 @@ def times_statement(times: TimeBucketsInput, condition: ColumnElement[bool], fie
         literal(origin, DateTime(timezone=True)),
     )
     return (
-        select(start.label("key"), *bucket_columns(metrics))
+        select(start.label("key"), *shape.columns())
         .select_from(Asset)
         .where(condition)
         .group_by(literal_column("1"))
@@ -187,18 +188,17 @@ def times_statement(times: TimeBucketsInput, condition: ColumnElement[bool], fie
     )
 
 
-def read_times(times: TimeBucketsInput, rows: list[Any], field: str) -> AggregationResult:
-    metrics = times.metrics or []
+def read_times(times: TimeBucketsInput, shape: BucketShape, rows: list[Any], field: str) -> AggregationResult:
     if times.ranges is not None:
         keys = [_range_key(iso(low), iso(high)) for low, high in _time_bounds(times, field)]
-        return _read_ranges(times_name(times), keys, rows[0], metrics)
+        return _read_ranges(times_name(times), keys, rows[0], shape)
     missing = 0
     buckets: list[BucketResult] = []
     for row in rows:
         if row[0] is None:
             missing = int(row[1])
         else:
-            buckets.append(read_bucket(iso(row[0]) or "", row[1:], metrics))
+            buckets.append(shape.read(iso(row[0]) or "", row[1:]))
     if len(buckets) > MAX_INTERVAL_BUCKETS:
         raise BadUserInput(
             f"{field}: intervalSeconds {times.interval_seconds} gives more than {MAX_INTERVAL_BUCKETS} buckets; "

@@ -40,7 +40,7 @@ from gateway.db.models import Asset, AssetAssignee, Label, Session, SetAsset
 from gateway.errors import BadUserInput
 from resolvers.filters.metadata_keys import metadata_text
 from resolvers.sessions import on_timeline_of
-from resolvers.stats.bucket_columns import bucket_columns, read_bucket, width
+from resolvers.stats.bucket_columns import BucketShape
 from resolvers.stats.metrics import checked_metrics
 from resolvers.stats.results import AggregationResult
 from schema.inputs.stats import AssetDimension, TermsInput
@@ -139,12 +139,11 @@ def _label_keys(terms: TermsInput) -> Select:
     )
 
 
-def terms_statement(terms: TermsInput, condition: ColumnElement[bool], field: str) -> Select:
+def terms_statement(terms: TermsInput, shape: BucketShape, condition: ColumnElement[bool], field: str) -> Select:
     """One statement: the `size` most frequent keys (count desc, then key), the NULL-key group
     (missing), and the sum of all non-NULL groups (so otherCount needs no second statement)."""
     keyed = keyed_assets(terms, field)
-    metrics = terms.metrics or []
-    columns = [c.label(f"c{i}") for i, c in enumerate(bucket_columns(metrics))]
+    columns = [c.label(f"c{i}") for i, c in enumerate(shape.columns())]
     grouped = (
         select(keyed.key.label("key"), *columns)
         .select_from(keyed.source)
@@ -163,16 +162,15 @@ def terms_statement(terms: TermsInput, condition: ColumnElement[bool], field: st
     return select(ranked).where(or_(ranked.c.key.is_(None), ranked.c.rank <= terms.size)).order_by(ranked.c.rank)
 
 
-def read_terms(terms: TermsInput, rows: list[Any]) -> AggregationResult:
-    metrics = terms.metrics or []
+def read_terms(terms: TermsInput, shape: BucketShape, rows: list[Any]) -> AggregationResult:
     buckets, missing, keyed_total = [], 0, 0
     for row in rows:
-        values = [row[f"c{i}"] for i in range(width(metrics))]
+        values = [row[f"c{i}"] for i in range(shape.width)]
         if row["key"] is None:
             missing = int(row["c0"])
             continue
         keyed_total = int(row["group_total"])
-        buckets.append(read_bucket(str(row["key"]), values, metrics))
+        buckets.append(shape.read(str(row["key"]), values))
     return AggregationResult(
         name=terms_name(terms),
         buckets=buckets,

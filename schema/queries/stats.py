@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
 from resolvers.stats.asset_stats import asset_stats
 from resolvers.stats.metadata_fields import metadata_fields
@@ -16,6 +17,17 @@ Where = Annotated[
     AssetWhere,
     strawberry.argument(description="Which assets: the same filter as countAssets, so total == countAssets(where)."),
 ]
+
+
+def selects(selections: list[Selection], path: list[str]) -> bool:
+    """Whether the selection reaches `path` (field names), through fragments too."""
+    for selection in selections:
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            if selects(selection.selections, path):
+                return True
+        elif selection.name == path[0] and (len(path) == 1 or selects(selection.selections, path[1:])):
+            return True
+    return False
 
 
 @strawberry.type
@@ -43,7 +55,9 @@ class StatsQueries:
             list[MetricInput] | None, strawberry.argument(description="Metrics over all the matched assets.")
         ] = None,
     ) -> AssetStats:
-        return AssetStats.from_result(await asset_stats(info.context, where, terms, ranges, times, metrics))
+        bucket_status = selects(info.selected_fields[0].selections, ["aggregations", "buckets", "byStatus"])
+        stats = await asset_stats(info.context, where, terms, ranges, times, metrics, bucket_status=bucket_status)
+        return AssetStats.from_result(stats)
 
     @strawberry.field(
         description="Every metadata key of the assets `where` matches (nested keys dotted), with its JSON types, "
