@@ -12,7 +12,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Numeric, Select, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 
 from gateway.db.models import Asset
 from gateway.errors import BadUserInput
@@ -58,12 +71,16 @@ def _in_range(value: ColumnElement[Any], low: Any, high: Any) -> ColumnElement[b
 def _ranges_statement(
     value: ColumnElement[Any], bounds: list[tuple[Any, Any]], condition: ColumnElement[bool], shape: BucketShape
 ) -> Select:
-    """One row: per range its bucket columns, then the missing and the outside-every-range counts."""
-    in_ranges = [_in_range(value, low, high) for low, high in bounds]
+    """One row: per range its bucket columns, then the missing and the outside-every-range counts.
+    The value is computed once per asset in a LATERAL (OFFSET 0 keeps PostgreSQL from inlining it
+    into each of the 3 × ranges + 2 places that read it)."""
+    valued = select(value.label("v")).offset(0).correlate(Asset).lateral("valued")
+    v = valued.c.v
+    in_ranges = [_in_range(v, low, high) for low, high in bounds]
     columns = [c for within in in_ranges for c in shape.columns(within)]
-    missing = func.count().filter(value.is_(None))
-    outside = func.count().filter(and_(value.is_not(None), *[~r for r in in_ranges]))
-    return select(*columns, missing, outside).select_from(Asset).where(condition)
+    missing = func.count().filter(v.is_(None))
+    outside = func.count().filter(and_(v.is_not(None), *[~r for r in in_ranges]))
+    return select(*columns, missing, outside).select_from(Asset).join(valued, true()).where(condition)
 
 
 def _read_ranges(name: str, keys: list[str], row: Any, shape: BucketShape) -> AggregationResult:
