@@ -557,3 +557,16 @@ async def test_buckets_count_per_status_only_when_the_request_reads_it(api, seed
         statuses = Counter(f["status"] for f in members[bucket["key"]])
         assert {b["key"]: b["count"] for b in bucket["byStatus"]} == dict(statuses)
     assert len(buckets) == 2
+
+
+async def test_a_sum_beyond_a_double_is_null_with_its_value_count(api, seeder) -> None:
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    project = await seeder.project(org)
+    await seeder.assets(project, 2, json_metadata={"big": 1e308})
+    metrics = [{"op": "SUM", "metadataKey": "big"}, {"op": "MAX", "metadataKey": "big"}]
+    answer = await api.data(STATS, {"where": {"project": {"id": project.id}}, "metrics": metrics}, key=key)
+    assert answer["assetStats"]["metrics"] == [
+        {"op": "SUM", "metadataKey": "big", "value": None, "valueCount": 2},
+        {"op": "MAX", "metadataKey": "big", "value": 1e308, "valueCount": 2},
+    ]

@@ -13,6 +13,7 @@ from gateway.context import RequestContext
 from gateway.db.models import Asset
 from resolvers.filters.asset_where import compile_asset_where
 from resolvers.filters.metadata_keys import MAX_KEY_DEPTH
+from resolvers.stats.metrics import as_float
 from schema.inputs.where import AssetWhere
 
 MAX_FIELDS = 1000
@@ -74,8 +75,8 @@ async def metadata_fields(ctx: RequestContext, where: AssetWhere | None) -> list
             key=key,
             json_types=sorted(types),
             count=int(count),
-            min=None if low is None else float(low),
-            max=None if high is None else float(high),
+            min=as_float(low),
+            max=as_float(high),
             cardinality=int(distinct),
         )
         for key, types, count, low, high, distinct in rows

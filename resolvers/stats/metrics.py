@@ -5,6 +5,7 @@ to the rows of one bucket (`FILTER (WHERE ...)`), so metrics inside buckets cost
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,6 +73,15 @@ def metric_columns(
     return columns
 
 
+def as_float(value: Any) -> float | None:
+    """A numeric as a GraphQL Float; null when there is none or it lies beyond a double's range
+    (a SUM of numbers near 1e308), which GraphQL cannot carry."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def read_metrics(metrics: Sequence[MetricInput], values: Sequence[Any]) -> list[MetricResult]:
     """The metric results from the columns metric_columns made, in the same order."""
     results = []
@@ -81,7 +91,7 @@ def read_metrics(metrics: Sequence[MetricInput], values: Sequence[Any]) -> list[
             MetricResult(
                 op=metric.op.value,
                 metadata_key=metric.metadata_key,
-                value=None if value is None else float(value),
+                value=as_float(value),
                 value_count=int(count or 0),
             )
         )

@@ -13,7 +13,9 @@ from schema.inputs.stats import MetricOp
 class MetricValue:
     op: MetricOp = strawberry.field(description="The metric.")
     metadata_key: str = strawberry.field(description="The metadata key it reads.")
-    value: float | None = strawberry.field(description="The metric's value; null when no value was read.")
+    value: float | None = strawberry.field(
+        description="The metric's value; null when no value was read, or when it lies beyond a double (a huge SUM)."
+    )
     value_count: int = strawberry.field(
         description="How many values it read: numbers for SUM/AVERAGE/MIN/MAX, present values for COUNT/CARDINALITY."
     )
