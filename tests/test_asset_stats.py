@@ -416,6 +416,10 @@ BAD_INPUTS = [
     ({"ranges": [{"metadataKey": "speed", "ranges": []}]}, "give 1 to 100 ranges"),
     ({"ranges": [{"metadataKey": "speed", "ranges": [{"from": 5, "to": 5}]}]}, "must be below"),
     ({"times": [{"field": "CREATED_AT"}]}, "either intervalSeconds or ranges"),
+    (
+        {"ranges": [{"metadataKey": "speed", "ranges": [{"from": i} for i in range(40)], "metrics": METRICS}]},
+        "make 1840 columns, at most 1598",
+    ),
     ({"times": [{"field": "CREATED_AT", "intervalSeconds": 0}]}, "at least 1"),
     ({"times": [{"field": "METADATA", "intervalSeconds": 60}]}, "needs a metadataKey"),
     ({"times": [{"field": "CREATED_AT", "ranges": [{"from": "yesterday"}]}]}, "from"),
@@ -570,3 +574,14 @@ async def test_a_sum_beyond_a_double_is_null_with_its_value_count(api, seeder) -
         {"op": "SUM", "metadataKey": "big", "value": None, "valueCount": 2},
         {"op": "MAX", "metadataKey": "big", "value": 1e308, "valueCount": 2},
     ]
+
+
+async def test_the_widest_range_aggregation_allowed_runs(api, seeder) -> None:
+    """34 ranges × (count, 5 statuses, 20 metrics × 2) = 1564 columns: within PostgreSQL's 1664."""
+    project_id, key, _, facts = await _data_set(seeder, seed=53, size=10)
+    ranges = [{"metadataKey": "speed", "ranges": [{"from": i} for i in range(34)], "metrics": METRICS}]
+    query = STATS.replace("metrics { op metadataKey value valueCount } } }", "count } }")
+    answer = await api.data(query, {"where": {"project": {"id": project_id}}, "ranges": ranges}, key=key)
+    buckets = answer["assetStats"]["aggregations"][0]["buckets"]
+    assert len(buckets) == 34
+    assert buckets[0]["count"] == sum(1 for f in facts if _is_number(_value(f, "speed")) and _value(f, "speed") >= 0)

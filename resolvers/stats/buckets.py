@@ -39,6 +39,7 @@ from schema.timefmt import iso
 
 MAX_RANGES = 100
 MAX_INTERVAL_BUCKETS = 1000
+MAX_COLUMNS = 1600  # below PostgreSQL's 1664 target-list entries
 DEFAULT_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 # Strings that cast to timestamptz: ISO-8601 dates and times with an optional zone. A string that
 # matches but names no real day (Feb 30) still fails the cast: resolvers/stats/asset_stats.py turns
@@ -57,6 +58,16 @@ def _number(value: float, field: str) -> Decimal:
 
 def _range_key(low: Any, high: Any) -> str:
     return f"{'*' if low is None else low}..{'*' if high is None else high}"
+
+
+def _check_columns(count: int, metrics: list | None, field: str) -> None:
+    """PostgreSQL answers at most 1664 columns: each range costs 1 + 5 statuses + 2 per metric."""
+    per_range = BucketShape(metrics or []).width
+    if count * per_range + 2 > MAX_COLUMNS:
+        raise BadUserInput(
+            f"{field}: {count} ranges with {len(metrics or [])} metrics each make {count * per_range} columns, "
+            f"at most {MAX_COLUMNS - 2}; ask fewer ranges or metrics."
+        )
 
 
 def _in_range(value: ColumnElement[Any], low: Any, high: Any) -> ColumnElement[bool]:
@@ -100,6 +111,7 @@ def check_ranges(ranges: RangeBucketsInput, field: str) -> None:
             raise BadUserInput(f"{field}.ranges[{i}]: from ({r.from_}) must be below to ({r.to}).")
     key_path(ranges.metadata_key, f"{field}.metadataKey")
     checked_metrics(ranges.metrics, f"{field}.metrics")
+    _check_columns(len(ranges.ranges), ranges.metrics, field)
 
 
 def ranges_statement(
@@ -142,6 +154,8 @@ def check_times(times: TimeBucketsInput, field: str) -> None:
             if low is not None and high is not None and low >= high:
                 raise BadUserInput(f"{field}.ranges[{i}]: from must be before to.")
     checked_metrics(times.metrics, f"{field}.metrics")
+    if times.ranges is not None:
+        _check_columns(len(times.ranges), times.metrics, field)
 
 
 def times_name(times: TimeBucketsInput) -> str:
