@@ -5,6 +5,7 @@ walk of json_metadata (depth bounded by metadata_keys.MAX_KEY_DEPTH)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Integer, Numeric, Text, case, cast, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array_agg
@@ -29,9 +30,14 @@ class FieldStats:
     cardinality: int
 
 
+def _object_or_empty(value: Any) -> Any:
+    """jsonb_each fails on anything but an object, and a WHERE gives no order of evaluation."""
+    return case((func.jsonb_typeof(value) == "object", value), else_=literal({}, JSONB))
+
+
 async def metadata_fields(ctx: RequestContext, where: AssetWhere | None) -> list[FieldStats]:
     """The first MAX_FIELDS keys in key order."""
-    top = func.jsonb_each(Asset.json_metadata).table_valued("key", "value").render_derived(name="top")
+    top = func.jsonb_each(_object_or_empty(Asset.json_metadata)).table_valued("key", "value").render_derived(name="top")
     seeds = (
         select(
             Asset.id.label("asset_id"),
@@ -41,10 +47,12 @@ async def metadata_fields(ctx: RequestContext, where: AssetWhere | None) -> list
         )
         .select_from(Asset)
         .join(top, true())
-        .where(compile_asset_where(where, ctx.viewer), func.jsonb_typeof(Asset.json_metadata) == "object")
+        .where(compile_asset_where(where, ctx.viewer))
         .cte("fields", recursive=True)
     )
-    inner = func.jsonb_each(seeds.c.value).table_valued("key", "value").render_derived(name="inner_field")
+    inner = (
+        func.jsonb_each(_object_or_empty(seeds.c.value)).table_valued("key", "value").render_derived(name="inner_field")
+    )
     fields = seeds.union_all(
         select(seeds.c.asset_id, seeds.c.key + "." + inner.c.key, inner.c.value, seeds.c.depth + 1)
         .select_from(seeds)
