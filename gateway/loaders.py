@@ -33,6 +33,7 @@ from resolvers import label_stats, session_events
 from resolvers import sessions as session_reads
 from resolvers import sets as set_reads
 from resolvers.arrays import any_id
+from resolvers.stats import group_stats
 from resolvers.visibility import project_visible
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ class Loaders:
         self.asset_count_of_set = loader(self._asset_counts_of_sets)
         self.asset_count_of_session = loader(self._asset_counts_of_sessions)
         self.sensors_of_session = loader(self._sensors_of_sessions)
+        self.stats_of_set = loader(self._stats_of_sets)
+        self.stats_of_session = loader(self._stats_of_sessions)
         self.asset = loader(self._assets)
         self.label_is_latest_for_user = loader(self._labels_latest_for_user)
         self.set = loader(self._sets)
@@ -222,6 +225,12 @@ class Loaders:
 
     async def _sensors_of_sessions(self, session_ids: list[str]) -> list[list[str]]:
         return await session_reads.sensors_of_sessions(self._ctx, session_ids)
+
+    async def _stats_of_sets(self, set_ids: list[str]) -> list[group_stats.StatsResult]:
+        return await group_stats.stats_of_sets(self._ctx, set_ids)
+
+    async def _stats_of_sessions(self, session_ids: list[str]) -> list[group_stats.StatsResult]:
+        return await group_stats.stats_of_sessions(self._ctx, session_ids)
 
     async def _asset_pages_of_sets(self, keys: list[PageKey]) -> list[list[Asset]]:
         return await set_reads.asset_pages_of_sets(self._ctx, keys)

@@ -11,6 +11,7 @@ from schema.queries.projects import ProjectQueries
 from schema.queries.session_events import SessionEventQueries
 from schema.queries.sessions import SessionQueries
 from schema.queries.sets import SetQueries
+from schema.queries.stats import StatsQueries
 from schema.queries.users import UserQueries
 
 
@@ -23,6 +24,7 @@ class Query(
     LabelQueries,
     IssueQueries,
     SetQueries,
+    StatsQueries,
     SessionQueries,
     SessionEventQueries,
     LegacyQueries,

@@ -118,6 +118,15 @@ LIST_BOUNDS: Final[dict[str, int | str]] = {
     "Session.eventSummary": 50,
     "EventSummary.states": 20,
     "Session.timeline": 10_000,
+    # Statistics (resolvers/stats/): one bucket per status, at most 10 aggregations and 20 metrics;
+    # terms take `size` up to 1,000 buckets, assumed at its default of 100 here.
+    "AssetStats.byStatus": 5,
+    "AssetStats.aggregations": 10,
+    "AssetStats.metrics": 20,
+    "Aggregation.buckets": 100,
+    "Bucket.byStatus": 5,
+    "Bucket.metrics": 20,
+    "Query.metadataFields": 1000,
 }
 
 INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type"})

@@ -19,6 +19,7 @@ from schema.types.project import Project
 if TYPE_CHECKING:
     from schema.types.asset import Asset
     from schema.types.session_timeline import EventSummary, TimelineSample
+    from schema.types.stats import AssetStats
 
 
 @strawberry.enum(description="Kind of event on a session's timeline.")
@@ -122,6 +123,16 @@ class Session:
     @strawberry.field(description="Number of assets on the session's timeline.")
     async def number_of_assets(self, info: strawberry.Info) -> int:
         return await info.context.loaders.asset_count_of_session.load(self.id)
+
+    @strawberry.field(
+        description="The session's assets: total and byStatus (Datature list_groups), as "
+        "assetStats(where: {sessionIdIn: [id]}) "
+        "answers them; aggregations and metrics are empty here (ask assetStats for them). One statement for a page."
+    )
+    async def stats(self, info: strawberry.Info) -> Annotated[AssetStats, strawberry.lazy("schema.types.stats")]:
+        from schema.types.stats import AssetStats  # noqa: PLC0415  (schema.types.stats imports resolvers)
+
+        return AssetStats.from_result(await info.context.loaders.stats_of_session.load(self.id))
 
     @strawberry.field(
         description="The sensors that recorded the session's assets (each once, sorted), e.g. ['cam_front', 'lidar']."

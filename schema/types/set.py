@@ -17,6 +17,7 @@ from schema.types.project import Project
 
 if TYPE_CHECKING:
     from schema.types.asset import Asset
+    from schema.types.stats import AssetStats
 
 
 @strawberry.type(description="A named, curated collection of one project's assets.")
@@ -59,6 +60,16 @@ class Set:
     @strawberry.field(description="Number of assets in the set.")
     async def number_of_assets(self, info: strawberry.Info) -> int:
         return await info.context.loaders.asset_count_of_set.load(self.id)
+
+    @strawberry.field(
+        description="The set's assets: total and byStatus (Datature list_groups), as "
+        "assetStats(where: {setIdIn: [id]}) "
+        "answers them; aggregations and metrics are empty here (ask assetStats for them). One statement for a page."
+    )
+    async def stats(self, info: strawberry.Info) -> Annotated[AssetStats, strawberry.lazy("schema.types.stats")]:
+        from schema.types.stats import AssetStats  # noqa: PLC0415  (schema.types.stats imports resolvers)
+
+        return AssetStats.from_result(await info.context.loaders.stats_of_set.load(self.id))
 
     @strawberry.field(description="The project the set belongs to.")
     async def project(self, info: strawberry.Info) -> Project:
