@@ -1,7 +1,7 @@
 """assetStats: the total and status breakdown, metrics, and terms / range / time aggregations over
 the assets an AssetWhere matches, with `compile_asset_where` (the filter of `countAssets`, visibility
 in SQL). Statements: one for total and byStatus, one for all top-level metrics (when asked), one
-per aggregation."""
+per aggregation (but STATUS terms without metrics, which are byStatus)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from resolvers.filters.asset_where import compile_asset_where
 from resolvers.stats import buckets, dimensions
 from resolvers.stats.bucket_columns import BucketShape
 from resolvers.stats.metrics import checked_metrics, metric_columns, read_metrics
-from resolvers.stats.results import AggregationResult, StatsResult, by_count_then_key
-from schema.inputs.stats import MetricInput, RangeBucketsInput, TermsInput, TimeBucketsInput
+from resolvers.stats.results import AggregationResult, BucketResult, StatsResult, by_count_then_key
+from schema.inputs.stats import AssetDimension, MetricInput, RangeBucketsInput, TermsInput, TimeBucketsInput
 from schema.inputs.where import AssetWhere
 
 MAX_AGGREGATIONS = 10
@@ -47,17 +47,33 @@ async def asset_stats(
     aggregations: list[AggregationResult] = []
     for i, t in enumerate(terms):
         shape = BucketShape(t.metrics or [], bucket_status)
+        if t.dimension == AssetDimension.STATUS and not t.metrics:
+            aggregations.append(_status_terms(t, shape, by_status))
+            continue
         rows = (await ctx.execute(dimensions.terms_statement(t, shape, condition, f"terms[{i}]"))).mappings().all()
         aggregations.append(dimensions.read_terms(t, shape, list(rows)))
     for i, r in enumerate(ranges):
         shape = BucketShape(r.metrics or [], bucket_status)
-        row = (await ctx.execute(buckets.ranges_statement(r, shape, condition, f"ranges[{i}]"))).one()
-        aggregations.append(buckets.read_ranges(r, shape, row))
+        rows = (await ctx.execute(buckets.ranges_statement(r, shape, condition, f"ranges[{i}]"))).all()
+        aggregations.append(buckets.read_ranges(r, shape, list(rows), f"ranges[{i}]"))
     for i, t in enumerate(times):
         field, shape = f"times[{i}]", BucketShape(t.metrics or [], bucket_status)
         rows = await _time_rows(ctx, t, shape, condition, field)
         aggregations.append(buckets.read_times(t, shape, rows, field))
     return StatsResult(total=total, by_status=by_status, aggregations=aggregations, metrics=metric_results)
+
+
+def _status_terms(terms: TermsInput, shape: BucketShape, by_status: list[tuple[str, int]]) -> AggregationResult:
+    """Terms on STATUS without metrics are the byStatus breakdown already counted: no second scan."""
+    kept = by_status[: terms.size]
+    buckets = [BucketResult(key, n, [(key, n)] if shape.with_status else []) for key, n in kept]
+    return AggregationResult(
+        name=dimensions.terms_name(terms),
+        buckets=buckets,
+        other_count=sum(n for _, n in by_status[terms.size :]),
+        missing_count=0,  # every asset has a status
+        dimension=terms.dimension.value,
+    )
 
 
 def _check(

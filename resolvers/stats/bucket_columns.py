@@ -15,7 +15,7 @@ from gateway.db.models import Asset
 from resolvers.stats.metrics import COLUMNS_PER_METRIC, metric_columns, read_metrics
 from resolvers.stats.results import BucketResult, by_count_then_key
 from schema.enums import AssetStatus
-from schema.inputs.stats import MetricInput
+from schema.inputs.stats import MetricInput, MetricOp
 
 STATUSES = [status.value for status in AssetStatus]
 
@@ -49,6 +49,13 @@ class BucketShape:
             *[count_where(Asset.status == status) for status in self.statuses],
             *metric_columns(self.metrics, within),
         ]
+
+    def empty_values(self) -> list[Any]:
+        """What `columns` give over no rows: counts 0, SUM/AVERAGE/MIN/MAX NULL."""
+        metric_values: list[Any] = []
+        for metric in self.metrics:
+            metric_values += [0 if metric.op in (MetricOp.COUNT, MetricOp.CARDINALITY) else None, 0]
+        return [0, *[0 for _ in self.statuses], *metric_values]
 
     def read(self, key: str, values: Sequence[Any]) -> BucketResult:
         """A bucket from the values of `columns`, in the same order."""

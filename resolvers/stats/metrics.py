@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Numeric, case, cast, func
 
 from gateway.db.models import Asset
 from gateway.errors import BadUserInput
-from resolvers.filters.metadata_keys import key_path, metadata_text, metadata_value
+from resolvers.filters.metadata_keys import key_path, metadata_value
 from resolvers.stats.results import MetricResult
 from schema.inputs.stats import MetricInput, MetricOp
 
@@ -37,7 +37,8 @@ def number_at(key: str) -> ColumnElement[Any]:
     return case(
         (
             func.jsonb_typeof(metadata_value(Asset.json_metadata, key)) == "number",
-            cast(metadata_text(Asset.json_metadata, key), Numeric),
+            # jsonb → numeric directly: no detour through text (measurably cheaper per row)
+            cast(metadata_value(Asset.json_metadata, key), Numeric),
         ),
         else_=None,
     )
