@@ -11,7 +11,8 @@ gateway in its own process, it times
   numeric range buckets on another (`speed`),
 - the same `assetStats` narrowed by a metadata filter (`time_of_day = "night"`),
 
-and prints p50/p95. With `--explain` it then reruns each once with auto_explain (ANALYZE, BUFFERS)
+and prints p50/p95, first reading metadata from the JSON, then again after indexing the hot keys
+(`labelgate metadata-columns add`, gateway/db/metadata_columns.py). With `--explain` it then reruns each once with auto_explain (ANALYZE, BUFFERS)
 and prints the plans PostgreSQL chose for the statements on `asset`.
 
 Run: `.venv/bin/python -m bench.scale [--assets 1000000] [--runs 20] [--explain]`.
@@ -32,6 +33,7 @@ from bench.stack import services_and_log, serving
 from gateway.auth import generate_api_key, new_api_key_row
 from gateway.db import models
 from gateway.db.engine import make_engine, make_session_factory
+from gateway.db.metadata_columns import add_column
 
 CHUNK = 100_000
 
@@ -173,18 +175,41 @@ def explain(settings_url: str, serve_settings, log: Path, key: str, project_id: 
         asyncio.run(set_auto_explain(settings_url, on=False))
 
 
+async def index_keys(database_url: str, keys: list[str]) -> None:
+    engine = make_engine(database_url)
+    try:
+        for key in keys:
+            began = time.perf_counter()
+            column = await add_column(engine, key)
+            print(f"indexed {key!r} (asset.{column.column}) in {time.perf_counter() - began:.1f} s")
+    finally:
+        await engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--assets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--explain", action="store_true", help="print the plans (auto_explain) after timing")
+    parser.add_argument(
+        "--index-keys",
+        nargs="*",
+        default=["weather", "camera", "speed", "time_of_day"],
+        help="metadata keys to index (labelgate metadata-columns add) before the second round; none: skip it",
+    )
     args = parser.parse_args()
     with services_and_log() as (settings, log):
         began = time.perf_counter()
         project_id, key = asyncio.run(seed(settings.database_url, args.assets))
         print(f"seeded {args.assets:,} assets (+ a hidden project) in {time.perf_counter() - began:.1f} s")
+        print("--- metadata read from the JSON (no indexed keys)")
         with serving(settings) as url:
             asyncio.run(measure(url, key, project_id, args.runs))
+        if args.index_keys:
+            asyncio.run(index_keys(settings.database_url, args.index_keys))
+            print(f"--- with indexed keys {', '.join(args.index_keys)}")
+            with serving(settings) as url:
+                asyncio.run(measure(url, key, project_id, args.runs))
         if args.explain:
             explain(settings.database_url, settings, log, key, project_id)
 

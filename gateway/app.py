@@ -21,6 +21,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from gateway.auth import api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
+from gateway.db.metadata_columns import IndexedKeys, refreshing
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.http_errors import (
@@ -36,6 +37,7 @@ from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
 from gateway.storage_outbox import storage_retries
+from resolvers.filters.metadata_keys import indexed_keys
 from schema.build import build_schema
 
 log = logging.getLogger("labelgate")
@@ -60,6 +62,7 @@ class GatewayGraphQL(GraphQL):
             auth=GatewayError("unset"),
         )
         request.scope.setdefault("state", {})["labelgate_context"] = ctx
+        indexed_keys.set(self.services.indexed_metadata.current)
         try:
             key = api_key_from_headers(request.headers)
             ctx.auth = await authenticate(db, key)
@@ -120,6 +123,7 @@ class Services:
         self.rate_limiter = RateLimiter.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
+        self.indexed_metadata = IndexedKeys()
 
 
 def api_version() -> str:
@@ -141,7 +145,10 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        async with storage_retries(services.session_factory, services.storage, settings):
+        async with (
+            storage_retries(services.session_factory, services.storage, settings),
+            refreshing(services.indexed_metadata, services.engine),
+        ):
             yield
         await services.engine.dispose()
 

@@ -172,6 +172,10 @@ async def test_a_member_sees_only_the_assets_of_their_projects(api, seeder) -> N
         assert (await api.data(CONNECTION, {"where": where, "first": 10}, key=key))["data"]["nodes"] == []
     # Naming a hidden asset's id does not make it count.
     assert await counted({"idIn": [hidden_asset.id, *expected]}) == 3
+    # One project named: its other conditions still hold (a one-time test, resolvers/filters/asset_where.py).
+    assert await listed({"project": {"id": mine.id, "archived": False}}) == expected
+    assert await counted({"project": {"id": mine.id, "archived": True}}) == 0
+    assert await counted({"project": {"id": mine.id, "idIn": [hidden.id]}}) == 0
 
 
 async def test_page_size_and_skip_are_checked(api, seeder) -> None:

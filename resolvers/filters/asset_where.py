@@ -6,6 +6,7 @@ same conditions stay correct wherever they are nested (e.g. `labels(where: {asse
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Numeric,
     Select,
+    and_,
     any_,
     case,
     cast,
@@ -32,7 +34,14 @@ from gateway.db.models import Asset, AssetAssignee, Label, Project, SetAsset, Us
 from gateway.errors import BadUserInput
 from resolvers.arrays import any_id
 from resolvers.filters.common import all_of, contains_any_text, in_list, not_in_list, number_range, time_range
-from resolvers.filters.metadata_keys import metadata_text, metadata_value, nested_object
+from resolvers.filters.metadata_keys import (
+    indexed_column,
+    jsonb_literal,
+    key_path,
+    metadata_text,
+    metadata_value,
+    nested_object,
+)
 from resolvers.filters.project_where import project_conditions
 from resolvers.visibility import project_visible
 from schema.inputs.where import AssetWhere, ProjectWhere
@@ -56,8 +65,20 @@ _STEP_FILTERS = {
 
 
 def compile_asset_where(where: AssetWhere | None, viewer: Viewer) -> ColumnElement[bool]:
-    """The assets matching `where` among those the viewer may see."""
-    return all_of([project_visible(Asset.project_id, viewer), *asset_conditions(where)])
+    """The assets matching `where` among those the viewer may see.
+
+    With one project named (`project: {id}`, what the Kili SDK always sends) visibility is asked of
+    that id alone: `$id IN (visible projects)` is a one-time filter, so PostgreSQL scans
+    `asset.project_id = $id` straight off an index, in parallel. Joined per row instead, the same
+    visibility made every large count and statistic a non-parallel nested loop (measured on 1M
+    assets: 160 ms against 60 ms for a status breakdown)."""
+    pinned = _pinned_project(where)
+    visible = project_visible(Asset.project_id, viewer) if pinned is None else project_visible(literal(pinned), viewer)
+    return all_of([visible, *asset_conditions(where)])
+
+
+def _pinned_project(where: AssetWhere | None) -> str | None:
+    return None if where is None or where.project is None or where.project.id is None else str(where.project.id)
 
 
 def asset_conditions(where: AssetWhere | None) -> Conditions:
@@ -66,7 +87,7 @@ def asset_conditions(where: AssetWhere | None) -> Conditions:
         return []
     return [
         *_identity(where),
-        in_projects(Asset.project_id, where.project),
+        _in_projects(where),
         *_workflow(where),
         *_marks(where),
         metadata_condition(where.metadata),
@@ -92,6 +113,16 @@ def in_projects(project_id_column: Any, where: ProjectWhere | None) -> ColumnEle
     if not has_conditions(conditions):
         return None
     return project_id_column.in_(select(Project.id).where(all_of(conditions)).correlate(None))
+
+
+def _in_projects(where: AssetWhere) -> ColumnElement[bool] | None:
+    """The project conditions; with one project named, `project_id = $id` plus a one-time test of the
+    project's other conditions (see compile_asset_where)."""
+    pinned = _pinned_project(where)
+    if pinned is None:
+        return in_projects(Asset.project_id, where.project)
+    project = select(Project.id).where(all_of(project_conditions(where.project))).correlate(None)
+    return and_(Asset.project_id == pinned, literal(pinned).in_(project))
 
 
 def users_by_reference(references: list[str]) -> Select:
@@ -258,6 +289,11 @@ def _metadata_key_condition(key: str, value: Any) -> ColumnElement[bool]:
         low, high = value
         if low > high:
             raise BadUserInput(f"metadata.{key}: range [{low}, {high}] has its minimum above its maximum.")
+        indexed = indexed_column(Asset.json_metadata, key)
+        if indexed is not None and all(math.isfinite(v) for v in value):
+            # jsonb orders all numbers together, numerically, between strings and booleans: a jsonb
+            # BETWEEN two numbers is exactly "a number in range", and the key's btree serves it.
+            return indexed.between(jsonb_literal(low), jsonb_literal(high))
         stored = metadata_value(Asset.json_metadata, key, "metadata")
         # CASE guarantees the cast only runs on numbers (AND gives no evaluation order).
         number = case((func.jsonb_typeof(stored) == "number", cast(metadata_text(Asset.json_metadata, key), Numeric)))
@@ -278,6 +314,11 @@ def _metadata_any_of(key: str, values: list[Any], field: str) -> ColumnElement[b
 
 
 def _metadata_equals(key: str, value: Any, field: str) -> ColumnElement[bool]:
+    indexed = indexed_column(Asset.json_metadata, key)
+    if indexed is not None:
+        key_path(key, field)
+        # Never NULL, like the containment below (metadataNot negates it): false AND NULL is false.
+        return and_(indexed.is_not(None), indexed == jsonb_literal(value))
     if value is None or isinstance(value, str | bool | int | float):
         # Containment is equality for scalars and is served by the GIN index on json_metadata.
         return Asset.json_metadata.contains(nested_object(key, value, field))
