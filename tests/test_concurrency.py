@@ -20,7 +20,6 @@ What must hold, whatever order they end up committing in:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -28,9 +27,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from gateway.db import models
+from tests.gates import run_gated
 from tests.test_workflow import OUTCOME, STATUSES, TRANSITIONS, Team
 
 ROUNDS = 3
@@ -128,32 +128,6 @@ def serial_history(calls: list[Call], initial: dict[str, str], final: dict[str, 
     return None if order is None else [calls[i] for i in order]
 
 
-async def _run_gated(app, api, calls: list[Call], asset_ids: list[str]) -> None:
-    """Sends every call while a gate transaction holds the assets' row locks; lets go once all of
-    them are blocked on those locks, so that they race."""
-    async with app.state.services.engine.connect() as gate:
-        await gate.execute(select(models.Asset.id).where(models.Asset.id.in_(asset_ids)).with_for_update())
-        tasks = [asyncio.create_task(api.raw(*call.request(), key=call.key)) for call in calls]
-        waiting = 0
-        for _ in range(400):
-            await gate.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the first answer sticks
-            waiting = (
-                await gate.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar_one()
-            if waiting >= len(calls) or any(t.done() for t in tasks):
-                break
-            await asyncio.sleep(0.025)
-        assert waiting >= len(calls), f"only {waiting} of {len(calls)} requests blocked on the gate"
-        await gate.rollback()
-    for call, body in zip(calls, await asyncio.gather(*tasks), strict=True):
-        call.body = body
-
-
 async def _stamp_label_calls(app, calls: list[Call]) -> dict[str, datetime]:
     """Reads the exact created_at of every label the calls made (the API shows milliseconds only)."""
     made = {
@@ -211,7 +185,7 @@ async def test_review_queue_and_labels_on_the_same_assets_serialize(api, seeder,
             Call("REVIEW", shuffled, reviewer),
             Call("DEFAULT", ids, labeler),
         ]
-        await _run_gated(app, api, calls, ids)
+        await run_gated(app, api, calls, ids)
         _assert_no_internal_errors(calls, caplog)
         assert all(not call.body.get("errors") for call in calls), [c.body.get("errors") for c in calls]
 
@@ -238,7 +212,7 @@ async def test_overlapping_subsets_in_any_order_never_deadlock(api, seeder, app,
             Call(kind, rng.sample(ids, rng.randint(5, 20)), team.key[keys.get(kind, "LABELER")])
             for kind in ["addAssetsToReview", "sendAssetsBackToQueue", "REVIEW", "DEFAULT"] * 2
         ]
-        await _run_gated(app, api, calls, ids)
+        await run_gated(app, api, calls, ids)
         _assert_no_internal_errors(calls, caplog)
         assert all(not call.body.get("errors") for call in calls), [c.body.get("errors") for c in calls]
 
@@ -287,7 +261,7 @@ async def test_deleting_while_others_label_and_review(api, seeder, app, caplog) 
             Call("deleteAssets", ids[::-1], team.key["TEAM_MANAGER"]),
             Call("deleteAssets", ids, team.key["ADMIN"]),
         ]
-        await _run_gated(app, api, [*calls, *deletions], ids)
+        await run_gated(app, api, [*calls, *deletions], ids)
         _assert_no_internal_errors([*calls, *deletions], caplog)
         assert all(not call.body.get("errors") for call in [*calls[2:], *deletions])
 

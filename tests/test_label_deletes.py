@@ -12,7 +12,7 @@ from gateway.db import models
 from resolvers import label_deletes
 from resolvers.workflow import status_after_label_removal
 from tests.factories import new_id
-from tests.test_concurrency import _run_gated
+from tests.gates import run_gated
 from tests.test_workflow import Team
 
 DELETE = """mutation($where: LabelWhere!) { data: deleteLabelsWhere(where: $where) {
@@ -325,7 +325,7 @@ async def test_concurrent_deletes_and_appends_serialize(app, api, seeder) -> Non
         _Call("B", APPEND_REVIEW, {"data": review, "where": {"idIn": ids}}, key),
         _Call("C", DELETE, delete_reviews, key),
     ]
-    await _run_gated(app, api, calls, ids)
+    await run_gated(app, api, calls, ids)
     assert all(not call.body.get("errors") for call in calls), [c.body for c in calls]
 
     rows = (await api.data(ASSETS, {"ids": ids}, key=team.key["ADMIN"]))["assets"]

@@ -4,14 +4,14 @@ writers over HTTP on a live gateway, and the statements a call costs."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 
 import httpx
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from gateway.db import models
+from tests.gates import race_behind_row_locks
 
 UPDATE = """mutation($w: AssetWhere!, $set: JSON, $unset: [String!], $mode: MetadataWriteMode! = MERGE,
   $limit: Int, $seed: Int! = 42) {
@@ -194,36 +194,15 @@ async def test_limit_writes_a_deterministic_sample_fixed_by_the_seed(api, seeder
 
 
 async def post_gated(app, live_gateway, key: str, asset_ids: list[str], requests: list[tuple[str, dict]]) -> list[dict]:
-    """Posts every request to the live gateway over HTTP while a gate transaction holds the assets' row
-    locks; lets go once all of them are blocked on those locks, so that they race. Their answers."""
+    """Posts every request to the live gateway over HTTP so that they race (tests/gates.py). Their answers."""
     headers = {"Authorization": f"X-API-Key: {key}"}
-    async with (
-        httpx.AsyncClient(base_url=live_gateway.url, headers=headers, timeout=60) as client,
-        app.state.services.engine.connect() as gate,
-    ):
-        await gate.execute(select(models.Asset.id).where(models.Asset.id.in_(asset_ids)).with_for_update())
+    async with httpx.AsyncClient(base_url=live_gateway.url, headers=headers, timeout=60) as client:
 
         async def post(query: str, variables: dict) -> dict:
             return (await client.post("/graphql", json={"query": query, "variables": variables})).json()
 
-        tasks = [asyncio.create_task(post(query, variables)) for query, variables in requests]
-        waiting = 0
-        for _ in range(400):
-            await gate.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the first answer sticks
-            waiting = (
-                await gate.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar_one()
-            if waiting >= len(requests) or any(t.done() for t in tasks):
-                break
-            await asyncio.sleep(0.025)
-        assert waiting >= len(requests), f"only {waiting} of {len(requests)} requests blocked on the gate"
-        await gate.rollback()
-        return await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+        posts = [lambda q=query, v=variables: post(q, v) for query, variables in requests]
+        return await race_behind_row_locks(app.state.services.engine, asset_ids, posts)
 
 
 async def test_concurrent_writers_of_different_keys_lose_none(seeder, live_gateway, app) -> None:

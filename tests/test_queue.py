@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.factories import new_id
-from tests.test_concurrency import _run_gated
+from tests.gates import run_gated
 from tests.test_workflow import OUTCOME, STATUSES, Team
 
 ASSIGN = f"""mutation($where: AssetWhere!, $userIds: [String!]!) {{
@@ -324,7 +324,7 @@ async def test_set_asset_consensus_points_v1_projects_to_update_properties_in_as
 
 @dataclass
 class GatedCall:
-    """A request for tests.test_concurrency._run_gated: `request()`, `key`, and the `body` it got."""
+    """A request for tests.gates.run_gated: `request()`, `key`, and the `body` it got."""
 
     query: str
     variables: dict
@@ -349,7 +349,7 @@ async def test_concurrent_assignments_and_priorities_on_the_same_assets_serializ
         GatedCall(PRIORITY, {"where": {"idIn": ids[::-1]}, "priority": 4}, manager),
         GatedCall(SKIP, {"reason": "dup", "where": {"id": ids[10]}}, team.key["LABELER"]),
     ]
-    await _run_gated(app, api, calls, ids)
+    await run_gated(app, api, calls, ids)
     for call in calls:
         assert not call.body.get("errors"), call.body["errors"]
     assert not [r for r in caplog.records if "deadlock" in r.getMessage().lower() or r.exc_info]
