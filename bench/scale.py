@@ -12,8 +12,9 @@ gateway in its own process, it times
 - the same `assetStats` narrowed by a metadata filter (`time_of_day = "night"`),
 
 and prints p50/p95, first reading metadata from the JSON, then again after indexing the hot keys
-(`labelgate metadata-columns add`, gateway/db/metadata_columns.py). With `--explain` it then reruns each once with auto_explain (ANALYZE, BUFFERS)
-and prints the plans PostgreSQL chose for the statements on `asset`.
+(`labelgate metadata-columns add`, gateway/db/metadata_columns.py). With `--explain` it then reruns
+each once with auto_explain (ANALYZE, BUFFERS) and prints the plans PostgreSQL chose for the
+statements on `asset`.
 
 Run: `.venv/bin/python -m bench.scale [--assets 1000000] [--runs 20] [--explain]`.
 """
