@@ -7,7 +7,7 @@ import argparse
 from bench.compare import __doc__ as DOC
 from bench.compare.harness import main
 
-QUICK = {"assets": 5_000, "labels": 15_000, "rounds": 1, "duration": 2.0, "warmup": 1.0, "memory_requests": 500}
+QUICK = {"assets": 5_000, "labels": 15_000, "rounds": 1, "duration": 2.0, "warmup": 1.0, "memory_requests": 200}
 
 
 def parse() -> argparse.Namespace:
