@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python -m bench.compare [--assets 100000 --labels 300000 --users 20] [--rounds 3]
 [--duration 10] [--quick]` (`--quick`: small data, one short round, a ~2 minute smoke run; a full
-run takes about 30 minutes, most of it the memory run against today's labelgate).
+run took 41 minutes here, 23 of them the memory run against today's labelgate).
 
 It starts PostgreSQL (and S3) in temp dirs, migrates them with labelgate's migrations and seeds them
 with COPY (seed.py), then serves, each in its own process on loopback: labelgate from this tree with
