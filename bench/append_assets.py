@@ -4,7 +4,12 @@ Starts its own PostgreSQL and S3 in temp dirs, creates a project, serves the gat
 loopback (`bench.read_assets.serving`) and appends N assets in batches (URL content, metadata,
 client ids), first with one client, then with `--concurrency` clients at once. Request bodies are
 built before the clock starts, so the figures are the gateway's (plus the loopback HTTP client).
-Run: `.venv/bin/python -m bench.append_assets [--assets 10000] [--batch 100] [--concurrency 4] [--workers 2]`.
+Run: `.venv/bin/python -m bench.append_assets [--assets 10000] [--batch 100] [--concurrency 4] [--workers 2] [--floor]`.
+
+`--floor` also measures the raw floor in the same run: the INSERT ... ON CONFLICT DO NOTHING
+RETURNING id that the gateway sends (the same SQL text), through asyncpg (one pool connection per client, one
+transaction per batch), from the same request bodies (JSON decoded, the ids answered as JSON), with
+no HTTP, GraphQL or ORM. The gateway's figures are then printed as a ratio to it.
 
 `--profile` instead runs the gateway in this process under cProfile (one client, through httpx's
 ASGI transport) and prints where the time goes: SQL round trips (asyncpg), GraphQL, JSON, our code.
@@ -20,7 +25,9 @@ import os
 import pstats
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 
 from bench.stack import services, serving
@@ -29,6 +36,7 @@ from gateway.db import models
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.ids import new_id
 from gateway.settings import Settings
+from resolvers.asset_append import insert_sql
 
 APPEND = """mutation appendManyAssets($data: AppendManyAssetsData!, $where: ProjectWhere!) {
   data: appendManyAssets(data: $data, where: $where) { id } }"""
@@ -147,7 +155,40 @@ async def timed(url: str, key: str, payloads: list[bytes], concurrency: int) -> 
     return assets, seconds, {kind: after[kind] - before.get(kind, 0.0) for kind in after}
 
 
-async def measure(url: str, key: str, project_id: str, args: argparse.Namespace) -> None:
+FLOOR_COLUMNS = ("id", "external_id", "content", "json_metadata")
+
+
+async def floor_send_all(pool: asyncpg.Pool, payloads: list[bytes]) -> int:
+    """What the gateway must do at the least for each body: decode it, run the INSERT it runs (its very
+    SQL text, `resolvers.asset_append.insert_sql`) in a transaction, answer the ids as JSON."""
+    appended = 0
+    sql = insert_sql(FLOOR_COLUMNS)
+    async with pool.acquire() as connection:
+        for body in payloads:
+            request = json.loads(body)
+            data, project_id = request["variables"]["data"], request["variables"]["where"]["id"]
+            arrays = (data["idArray"], data["externalIDArray"], data["contentArray"], data["jsonMetadataArray"])
+            async with connection.transaction():
+                rows = await connection.fetch(sql, project_id, datetime.now(UTC), *arrays)
+            answer = json.dumps({"data": {"data": [{"id": row[0]} for row in rows]}})
+            appended += len(json.loads(answer)["data"]["data"])
+    return appended
+
+
+async def floor_run(database_url: str, payloads: list[bytes], concurrency: int) -> tuple[int, float, dict[str, float]]:
+    """The floor over `concurrency` pool connections: (assets, seconds, CPU by kind). CPU is read
+    before the pool closes (a backend that exits takes its CPU time out of /proc)."""
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    async with asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency) as pool:
+        before = cpu_seconds()
+        began = time.perf_counter()
+        counts = await asyncio.gather(*(floor_send_all(pool, payloads[i::concurrency]) for i in range(concurrency)))
+        seconds = time.perf_counter() - began
+        after = cpu_seconds()
+        return sum(counts), seconds, {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+
+
+async def measure(url: str, key: str, project_id: str, args: argparse.Namespace, database_url: str) -> None:
     warm = bodies(project_id, 0, 5 * args.batch, args.batch)
     await run(url, key, warm, 1)
     start = len(warm) * args.batch
@@ -157,6 +198,13 @@ async def measure(url: str, key: str, project_id: str, args: argparse.Namespace)
         assets, seconds, cpu = await timed(url, key, payloads, concurrency)
         name = "sequential, 1 client" if concurrency == 1 else f"{concurrency} concurrent clients"
         report(name, assets, seconds, args.batch, cpu)
+        if args.floor:
+            payloads = bodies(project_id, start, args.assets, args.batch)
+            start += args.assets
+            floor_assets, floor_seconds, cpu = await floor_run(database_url, payloads, concurrency)
+            report(f"  floor, {concurrency} client(s)", floor_assets, floor_seconds, args.batch, cpu)
+            ratio = (assets / seconds) / (floor_assets / floor_seconds)
+            print(f"{'':<24} gateway / floor = {ratio:.2f}x")
 
 
 async def call_asgi(app, key: str, body: bytes) -> dict:
@@ -178,10 +226,14 @@ async def call_asgi(app, key: str, body: bytes) -> dict:
     }
     sent = False
     chunks: list[bytes] = []
+    answered = asyncio.Event()
 
     async def receive() -> dict:
+        # The body, then (as a server does) a disconnect only once the response is out: an early
+        # disconnect would make the deadline middleware cancel the request.
         nonlocal sent
         if sent:
+            await answered.wait()
             return {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
@@ -189,6 +241,8 @@ async def call_asgi(app, key: str, body: bytes) -> dict:
     async def send(message: dict) -> None:
         if message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                answered.set()
 
     await app(scope, receive, send)
     answer = json.loads(b"".join(chunks))
@@ -223,6 +277,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="assets per appendManyAssets call")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent clients of the last measurement")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--floor", action="store_true", help="also measure the raw asyncpg floor, in the same run")
     parser.add_argument("--profile", action="store_true", help="profile the gateway in-process instead")
     parser.add_argument("--sort", default="cumulative", help="pstats order of the profile (cumulative, tottime)")
     parser.add_argument("--lines", type=int, default=45, help="functions the profile shows")
@@ -234,7 +289,7 @@ def main() -> None:
             return
         print(f"appendManyAssets, batches of {args.batch}, gateway with {args.workers} uvicorn worker(s)")
         with serving(settings, workers=args.workers) as url:
-            asyncio.run(measure(url, key, project_id, args))
+            asyncio.run(measure(url, key, project_id, args, settings.database_url))
 
 
 if __name__ == "__main__":
