@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from gateway.auth import api_key_from_headers, authenticate
 from gateway.context import RequestContext
@@ -38,9 +40,26 @@ from gateway.settings import Settings
 from gateway.storage import Storage
 from gateway.storage_outbox import storage_retries
 from resolvers.filters.metadata_keys import indexed_keys
+from resolvers.planner import PlannedQueryFailed, QueryPlanner
 from schema.build import build_schema
+from schema.extensions import coded_errors
 
 log = logging.getLogger("labelgate")
+
+
+@dataclass
+class PlannedResult(ExecutionResult):
+    """A query the planner answered: the answer's JSON text, as PostgreSQL built it."""
+
+    text: str = ""
+
+
+class PlannedAnswer(dict):
+    """`PlannedResult`'s answer on its way to the response, sent as is (no decoding and encoding)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class GatewayGraphQL(GraphQL):
@@ -50,6 +69,45 @@ class GatewayGraphQL(GraphQL):
     def __init__(self, services: Services) -> None:
         super().__init__(build_schema(suggestions=services.settings.graphql_suggestions), graphql_ide="graphiql")
         self.services = services
+        self.planner = QueryPlanner(self.schema, services.settings) if services.settings.query_planner else None
+
+    async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Planned queries are answered in one statement (`resolvers.planner`); the rest by Strawberry."""
+        if self.planner is not None and request_adapter.method == "POST":
+            try:
+                answer = await self.planner.answer(
+                    context, request_data.query, request_data.operation_name, request_data.variables
+                )
+            except PlannedQueryFailed as failed:
+                return ExecutionResult(data=None, errors=coded_errors([failed.error], context))
+            if answer is not None:
+                return PlannedResult(data=None, errors=None, text=answer)
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if isinstance(result, PlannedResult):
+            return PlannedAnswer(result.text)
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, PlannedAnswer):
+            return data.text
+        return super().encode_json(data)
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:
         db = self.services.session_factory()

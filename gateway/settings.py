@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="'Did you mean …?' hints in validation errors: they map the schema for whoever "
         "probes it, so they are off unless turned on for development",
     )
+    query_planner: bool = Field(
+        default=True,
+        description="answer the queries the planner covers with one SQL statement that builds the JSON "
+        "(resolvers.planner); false sends every document through the resolvers",
+    )
 
     request_timeout_seconds: float = Field(
         default=30.0,
