@@ -36,7 +36,7 @@ from gateway.limits.extension import checked_document
 from resolvers.planner.roots import QUERY_TYPENAME
 from resolvers.planner.selection import RootSelection, Unplannable, plan_operation
 from resolvers.planner.signed import complete_signed_values
-from resolvers.planner.sql import data_statement, root_json
+from resolvers.planner.sql import data_statement, root_json, selection_json
 from schema.input_checks import check_arguments
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ PLAN_CACHE_SIZE = 512
 class Plan:
     operation: OperationDefinitionNode
     roots: list[RootSelection]
+    values: list[Any]  # sql.selection_json of each root: built once, used by every request
 
 
 class PlannedQueryFailed(Exception):
@@ -107,7 +108,7 @@ class QueryPlanner:
             if isinstance(d, OperationDefinitionNode)
             and (operation_name is None or (d.name is not None and d.name.value == operation_name))
         )
-        return Plan(operation, roots)
+        return Plan(operation, roots, [selection_json(root) for root in roots])
 
     async def answer(
         self, ctx: RequestContext, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
@@ -148,9 +149,9 @@ class QueryPlanner:
         query_type = graphql_schema.query_type
         assert query_type is not None
         values = []
-        for root in plan.roots:
+        for root, value in zip(plan.roots, plan.values, strict=True):
             if root.root is QUERY_TYPENAME:
-                values.append(root_json(root, root.root.rows(ctx.viewer, {})))
+                values.append(root_json(root, root.root.rows(ctx.viewer, {}), None))
                 continue
             field = query_type.fields[root.node.name.value]
             arguments = get_argument_values(field, root.node, coerced)
@@ -162,5 +163,5 @@ class QueryPlanner:
                 scalar_registry=self._schema.schema_converter.scalar_registry,
                 config=self._schema.config,
             )
-            values.append(root_json(root, root.root.rows(ctx.viewer, python_arguments)))
+            values.append(root_json(root, root.root.rows(ctx.viewer, python_arguments), value))
         return data_statement(plan.roots, values)

@@ -57,8 +57,17 @@ def _relation_json(relation: Relation, selection: Selection, outer: FromClause) 
     return statement.correlate(outer).scalar_subquery()
 
 
-def root_json(root: RootSelection, rows: Select) -> ColumnElement[Any]:
-    """The value of one root field, from the statement `root.root.rows` built."""
+def selection_json(root: RootSelection) -> ColumnElement[Any] | None:
+    """The JSON of one row of a root field, over the root's table: it depends on the document only,
+    so a plan builds it once (`root_json` puts it over each request's rows)."""
+    if root.selection is None:
+        return None
+    return object_json(root.selection, root.root.table)
+
+
+def root_json(root: RootSelection, rows: Select, value: ColumnElement[Any] | None) -> ColumnElement[Any]:
+    """The value of one root field: `value` (from `selection_json`) over the rows of the statement
+    `root.root.rows` built."""
     if root.root.shape is Shape.SCALAR:
         return rows.scalar_subquery()
     # The root's rows are found by id first, then read from the table itself: the JSON is built for
@@ -66,8 +75,7 @@ def root_json(root: RootSelection, rows: Select) -> ColumnElement[Any]:
     # cost more than the rest of a one-asset request).
     page = rows.subquery()
     table = root.root.table
-    assert root.selection is not None
-    value = object_json(root.selection, table)
+    assert value is not None
     source = page.join(table, table.c.id == page.c.id)
     if root.root.shape is Shape.LIST:
         return select(ordered_json_agg(value, [page.c._n])).select_from(source).scalar_subquery()
