@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, OperationDefinitionNode, validate
+from graphql import GraphQLError, GraphQLField, OperationDefinitionNode, validate
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.types.arguments import convert_arguments
 
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("labelgate.planner")
 
 PLAN_CACHE_SIZE = 512
+ARGUMENT_CACHE_SIZE = 1024
+MAX_CACHED_ARGUMENTS_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class QueryPlanner:
         self._schema = schema
         self._settings = settings
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self._arguments: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         """The cached plan of a document, or None when the resolvers must answer it."""
@@ -141,6 +144,31 @@ class QueryPlanner:
             data = complete_signed_values(ctx, data)
         return '{"data":' + data + "}"
 
+    def _python_arguments(self, field: GraphQLField, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments as the resolver receives them (Strawberry input objects, by Python name).
+        Strawberry's conversion inspects type annotations on every call (a tenth of a planned page's
+        CPU); clients send the same filters again and again, so conversions are kept, keyed by the
+        coerced values' repr (dicts in schema order, enums, strings: unambiguous). The filter
+        compilers only read these objects."""
+        key = (id(field), repr(arguments))
+        converted = self._arguments.get(key)
+        if converted is None:
+            definition = field.extensions["strawberry-definition"]
+            converted = convert_arguments(
+                arguments,
+                definition.arguments,
+                scalar_registry=self._schema.schema_converter.scalar_registry,
+                config=self._schema.config,
+            )
+            if len(key[1]) > MAX_CACHED_ARGUMENTS_LENGTH:
+                return converted  # a long id list: not worth the memory
+            self._arguments[key] = converted
+            if len(self._arguments) > ARGUMENT_CACHE_SIZE:
+                self._arguments.popitem(last=False)
+        else:
+            self._arguments.move_to_end(key)
+        return converted
+
     def _statement(self, ctx: RequestContext, plan: Plan, variables: dict[str, Any] | None) -> Any:
         graphql_schema = self._schema._schema
         coerced = get_variable_values(graphql_schema, plan.operation.variable_definitions or (), variables or {})
@@ -156,12 +184,6 @@ class QueryPlanner:
             field = query_type.fields[root.node.name.value]
             arguments = get_argument_values(field, root.node, coerced)
             check_arguments(arguments, self._settings.max_list_length)
-            definition = field.extensions["strawberry-definition"]
-            python_arguments = convert_arguments(
-                arguments,
-                definition.arguments,
-                scalar_registry=self._schema.schema_converter.scalar_registry,
-                config=self._schema.config,
-            )
+            python_arguments = self._python_arguments(field, arguments)
             values.append(root_json(root, root.root.rows(ctx.viewer, python_arguments), value))
         return data_statement(plan.roots, values)
