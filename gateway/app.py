@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 
-from gateway.auth import api_key_from_headers, authenticate
+from gateway.auth import AuthCache, api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.metadata_columns import IndexedKeys, refreshing
@@ -65,7 +65,7 @@ class GatewayGraphQL(GraphQL):
         indexed_keys.set(self.services.indexed_metadata.current)
         try:
             key = api_key_from_headers(request.headers)
-            ctx.auth = await authenticate(db, key)
+            ctx.auth = await authenticate(db, key, self.services.auth_cache)
             self.services.rate_limiter.key_authenticated(key)
         except ServiceUnavailable:
             raise  # no database: nothing of the request can run, it is refused (503)
@@ -121,6 +121,7 @@ class Services:
             statement_timeout_seconds=settings.request_timeout_seconds,
         )
         self.rate_limiter = RateLimiter.from_settings(settings)
+        self.auth_cache = AuthCache.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
         self.indexed_metadata = IndexedKeys()
