@@ -17,11 +17,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from gateway.auth import AuthCache, api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.metadata_columns import IndexedKeys, refreshing
+from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.http_errors import (
@@ -73,6 +75,15 @@ class GatewayGraphQL(GraphQL):
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
         return ctx
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Runs the operation; a query without a transaction (`gateway.db.read_only`)."""
+        data: GraphQLRequestData = kwargs["request_data"]
+        ctx: RequestContext = kwargs["context"]
+        if is_query(data.query, data.operation_name, ctx.settings):
+            async with ctx.db_lock:
+                await use_read_only(ctx.db)
+        return await super().execute_single(*args, **kwargs)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return await read_graphql_request(request)
