@@ -26,6 +26,7 @@ from gateway.db.metadata_columns import IndexedKeys, refreshing
 from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.gc_tuning import tune_for_serving
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
     read_graphql_request,
@@ -157,6 +158,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        if settings.gc_tuning:
+            tune_for_serving()  # start-up is done: modules imported, schema built, app created
         async with (
             storage_retries(services.session_factory, services.storage, settings),
             refreshing(services.indexed_metadata, services.engine),

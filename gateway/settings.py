@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     )
     auth_cache_size: int = Field(default=10_000, ge=1, description="most API keys one process remembers")
 
+    gc_tuning: bool = Field(
+        default=True,
+        description="freeze what start-up leaves alive and collect garbage less often (gateway/gc_tuning.py)",
+    )
+
     data_dir: Path = Path(".labelgate")
 
     @property
