@@ -20,12 +20,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from gateway.auth import api_key_from_headers, authenticate
+from gateway.auth import AuthCache, api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.metadata_columns import IndexedKeys, refreshing
+from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.gc_tuning import tune_for_serving
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
     read_graphql_request,
@@ -123,7 +125,7 @@ class GatewayGraphQL(GraphQL):
         indexed_keys.set(self.services.indexed_metadata.current)
         try:
             key = api_key_from_headers(request.headers)
-            ctx.auth = await authenticate(db, key)
+            ctx.auth = await authenticate(db, key, self.services.auth_cache)
             self.services.rate_limiter.key_authenticated(key)
         except ServiceUnavailable:
             raise  # no database: nothing of the request can run, it is refused (503)
@@ -131,6 +133,15 @@ class GatewayGraphQL(GraphQL):
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
         return ctx
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Runs the operation; a query without a transaction (`gateway.db.read_only`)."""
+        data: GraphQLRequestData = kwargs["request_data"]
+        ctx: RequestContext = kwargs["context"]
+        if is_query(data.query, data.operation_name, ctx.settings):
+            async with ctx.db_lock:
+                await use_read_only(ctx.db)
+        return await super().execute_single(*args, **kwargs)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return await read_graphql_request(request)
@@ -179,6 +190,7 @@ class Services:
             statement_timeout_seconds=settings.request_timeout_seconds,
         )
         self.rate_limiter = RateLimiter.from_settings(settings)
+        self.auth_cache = AuthCache.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
         self.indexed_metadata = IndexedKeys()
@@ -203,6 +215,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        if settings.gc_tuning:
+            tune_for_serving()  # start-up is done: modules imported, schema built, app created
         async with (
             storage_retries(services.session_factory, services.storage, settings),
             refreshing(services.indexed_metadata, services.engine),

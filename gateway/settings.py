@@ -94,6 +94,19 @@ class Settings(BaseSettings):
         default=3_000, description="largest cost estimate without a valid API key (introspection only: 738 each)"
     )
 
+    auth_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a process trusts an API key the database confirmed, without asking again: "
+        "revoking a key or deactivating its user takes effect within this delay (expiry at once); 0 turns it off",
+    )
+    auth_cache_size: int = Field(default=10_000, ge=1, description="most API keys one process remembers")
+
+    gc_tuning: bool = Field(
+        default=True,
+        description="freeze what start-up leaves alive and collect garbage less often (gateway/gc_tuning.py)",
+    )
+
     data_dir: Path = Path(".labelgate")
 
     @property
