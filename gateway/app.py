@@ -82,7 +82,11 @@ class GatewayGraphQL(GraphQL):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Planned queries are answered in one statement (`resolvers.planner`); the rest by Strawberry."""
+        """Runs the operation: a query without a transaction (`gateway.db.read_only`), in one statement
+        when the planner covers it (`resolvers.planner`); the rest through Strawberry's resolvers."""
+        if is_query(request_data.query, request_data.operation_name, context.settings):
+            async with context.db_lock:
+                await use_read_only(context.db)
         if self.planner is not None and request_adapter.method == "POST":
             try:
                 answer = await self.planner.answer(
@@ -133,15 +137,6 @@ class GatewayGraphQL(GraphQL):
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
         return ctx
-
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """Runs the operation; a query without a transaction (`gateway.db.read_only`)."""
-        data: GraphQLRequestData = kwargs["request_data"]
-        ctx: RequestContext = kwargs["context"]
-        if is_query(data.query, data.operation_name, ctx.settings):
-            async with ctx.db_lock:
-                await use_read_only(ctx.db)
-        return await super().execute_single(*args, **kwargs)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return await read_graphql_request(request)
