@@ -93,10 +93,13 @@ async def resolver_api(settings):
     await app.state.services.engine.dispose()
 
 
-async def _rich_project(seeder) -> tuple[models.Project, list[models.Asset], str]:
+async def _rich_project(
+    seeder, org: models.Organization | None = None
+) -> tuple[models.Project, list[models.Asset], str]:
     """Assets with every kind of value (nulls, microseconds, unicode, nested JSON, tags), labels by
-    several authors, assignees; returns the project, its assets and an admin key."""
-    org = await seeder.organization()
+    several authors, assignees; returns the project, its assets and an admin key (of `org`, or of a
+    new organization)."""
+    org = org or await seeder.organization()
     admin, key = await seeder.user(org, admin=True)
     alice, _ = await seeder.user(org)
     bob, _ = await seeder.user(org)
@@ -184,6 +187,37 @@ async def test_planned_answers_equal_the_resolvers(api, resolver_api, seeder, sq
             signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
             expected = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
             assert expires_at == expected.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+async def test_requests_of_one_shape_share_a_statement_and_keep_their_own_values(api, resolver_api, seeder):
+    """The second project's requests run the statements prepared for the first's (same documents,
+    other ids): their answers are still the resolvers'. Viewers of one organization share the
+    statements too, each seeing only their own projects."""
+    org = await seeder.organization()
+    first_project, first_assets, key = await _rich_project(seeder, org)
+    second_project, second_assets, _ = await _rich_project(seeder, org)
+    for project, assets in ((first_project, first_assets), (second_project, second_assets)):
+        for document, _variables in DOCUMENTS:
+            variables = {"p": project.id, "id": assets[5].id, "n": 3, "w": {"project": {"id": project.id}}}
+            variables = {name: value for name, value in variables.items() if f"${name}" in document}
+            planned = await api.raw(document, variables, key=key)
+            resolved = await resolver_api.raw(document, variables, key=key)
+            assert "errors" not in planned and _comparable(planned) == _comparable(resolved), document
+    first_member, first_key = await seeder.user(org)
+    second_member, second_key = await seeder.user(org)
+    await seeder.add(
+        models.ProjectMember(project_id=first_project.id, user_id=first_member.id, role="LABELER"),
+        models.ProjectMember(project_id=second_project.id, user_id=second_member.id, role="LABELER"),
+    )
+    document = """query($p: ID!) { assets(where: {project: {id: $p}}, first: 100, skip: 0) { projectId }
+        n: countAssets(where: {}) }"""
+    for member_key, own, other in (
+        (first_key, first_project, second_project),
+        (second_key, second_project, first_project),
+    ):
+        own_page = await api.data(document, {"p": own.id}, key=member_key)
+        assert {a["projectId"] for a in own_page["assets"]} == {own.id} and own_page["n"] == 12
+        assert await api.data(document, {"p": other.id}, key=member_key) == {"assets": [], "n": 12}
 
 
 async def test_a_planned_page_costs_one_statement_whatever_its_size(api, seeder, sql_counter):

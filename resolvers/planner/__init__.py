@@ -21,18 +21,27 @@ How a request goes (`QueryPlanner.answer`):
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cachetools import LRUCache
 from graphql import GraphQLError, GraphQLField, OperationDefinitionNode, validate
 from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy import Select
 from strawberry.types.arguments import convert_arguments
 
 from gateway.auth import Viewer
 from gateway.errors import GatewayError
 from gateway.limits.document import parse_document
 from gateway.limits.extension import checked_document
+from resolvers.planner.prepared import (
+    Parameters,
+    PreparedStatement,
+    parameterize,
+    prepare,
+    viewer_parameters,
+    viewer_shape,
+)
 from resolvers.planner.roots import QUERY_TYPENAME
 from resolvers.planner.selection import RootSelection, Unplannable, plan_operation
 from resolvers.planner.signed import complete_signed_values
@@ -49,6 +58,8 @@ log = logging.getLogger("labelgate.planner")
 
 PLAN_CACHE_SIZE = 512
 ARGUMENT_CACHE_SIZE = 1024
+PREPARED_CACHE_SIZE = 1024
+MISSING = object()
 MAX_CACHED_ARGUMENTS_LENGTH = 4096
 
 
@@ -77,19 +88,17 @@ class QueryPlanner:
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         self._schema = schema
         self._settings = settings
-        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
-        self._arguments: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+        # Bounded: documents, filters and shapes are the clients' to vary.
+        self._plans: LRUCache[tuple[str, str | None], Plan | None] = LRUCache(PLAN_CACHE_SIZE)
+        self._arguments: LRUCache[tuple[int, str], dict[str, Any]] = LRUCache(ARGUMENT_CACHE_SIZE)
+        self._prepared: LRUCache[tuple[Any, ...], PreparedStatement | None] = LRUCache(PREPARED_CACHE_SIZE)
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         """The cached plan of a document, or None when the resolvers must answer it."""
         key = (query, operation_name)
-        if key in self._plans:
-            self._plans.move_to_end(key)
-            return self._plans[key]
-        plan = self._make_plan(query, operation_name)
-        self._plans[key] = plan
-        if len(self._plans) > PLAN_CACHE_SIZE:
-            self._plans.popitem(last=False)
+        plan = self._plans.get(key, MISSING)
+        if plan is MISSING:
+            plan = self._plans[key] = self._make_plan(query, operation_name)
         return plan
 
     def _make_plan(self, query: str, operation_name: str | None) -> Plan | None:
@@ -129,13 +138,14 @@ class QueryPlanner:
         if plan is None:
             return None
         try:
-            statement = self._statement(ctx, plan, variables)
+            built = self._statement(ctx, plan, variables)
         except (GatewayError, GraphQLError):
             return None
         except Exception as exc:
             raise PlannedQueryFailed(plan, exc) from exc
+        statement, values = built
         try:
-            data = (await ctx.execute(statement)).scalar_one()
+            data = (await ctx.execute(statement, values)).scalar_one()
         except Exception as exc:
             raise PlannedQueryFailed(plan, exc) from exc
         if data is None:
@@ -160,30 +170,45 @@ class QueryPlanner:
                 scalar_registry=self._schema.schema_converter.scalar_registry,
                 config=self._schema.config,
             )
-            if len(key[1]) > MAX_CACHED_ARGUMENTS_LENGTH:
-                return converted  # a long id list: not worth the memory
-            self._arguments[key] = converted
-            if len(self._arguments) > ARGUMENT_CACHE_SIZE:
-                self._arguments.popitem(last=False)
-        else:
-            self._arguments.move_to_end(key)
+            if len(key[1]) <= MAX_CACHED_ARGUMENTS_LENGTH:  # a long id list is not worth the memory
+                self._arguments[key] = converted
         return converted
 
-    def _statement(self, ctx: RequestContext, plan: Plan, variables: dict[str, Any] | None) -> Any:
+    def _statement(
+        self, ctx: RequestContext, plan: Plan, variables: dict[str, Any] | None
+    ) -> tuple[Select, dict[str, Any]]:
+        """The statement answering `plan` for this request, and its parameter values: a prepared
+        one when this shape of request was seen before (`prepared.py`)."""
         graphql_schema = self._schema._schema
         coerced = get_variable_values(graphql_schema, plan.operation.variable_definitions or (), variables or {})
         if isinstance(coerced, list):
             raise coerced[0]
         query_type = graphql_schema.query_type
         assert query_type is not None
-        values = []
-        for root, value in zip(plan.roots, plan.values, strict=True):
-            if root.root is QUERY_TYPENAME:
-                values.append(root_json(root, root.root.rows(ctx.viewer, {}), None))
-                continue
-            field = query_type.fields[root.node.name.value]
-            arguments = get_argument_values(field, root.node, coerced)
-            check_arguments(arguments, self._settings.max_list_length)
-            python_arguments = self._python_arguments(field, arguments)
-            values.append(root_json(root, root.root.rows(ctx.viewer, python_arguments), value))
-        return data_statement(plan.roots, values)
+        fields: list[GraphQLField | None] = []
+        arguments: list[dict[str, Any]] = []
+        for root in plan.roots:
+            field = None if root.root is QUERY_TYPENAME else query_type.fields[root.node.name.value]
+            fields.append(field)
+            arguments.append({} if field is None else get_argument_values(field, root.node, coerced))
+            check_arguments(arguments[-1], self._settings.max_list_length)
+
+        def build(viewer: Viewer, arguments: list[dict[str, Any]]) -> Select:
+            values = []
+            for root, value, field, field_arguments in zip(plan.roots, plan.values, fields, arguments, strict=True):
+                python_arguments = {} if field is None else self._python_arguments(field, field_arguments)
+                values.append(root_json(root, root.root.rows(viewer, python_arguments), value))
+            return data_statement(plan.roots, values)
+
+        parameters = Parameters([], [])
+        viewer = viewer_parameters(ctx.viewer, parameters)
+        shaped = [parameterize(field_arguments, parameters) for field_arguments in arguments]
+        key = (id(plan), viewer_shape(ctx.viewer), repr(shaped))
+        prepared = self._prepared.get(key, MISSING)
+        if prepared is MISSING:
+            prepared = prepare(lambda: build(viewer, shaped), parameters, ctx.db.bind.dialect)
+            if len(key[2]) <= MAX_CACHED_ARGUMENTS_LENGTH:
+                self._prepared[key] = prepared
+        if prepared is None:  # this shape cannot be prepared: built with this request's values
+            return build(ctx.viewer, arguments), {}
+        return prepared.statement, prepared.parameters(parameters.values)
