@@ -34,6 +34,7 @@ from gateway.auth import Viewer
 from gateway.errors import GatewayError
 from gateway.limits.document import parse_document
 from gateway.limits.extension import checked_document
+from resolvers.filters.metadata_keys import indexed_keys
 from resolvers.planner.prepared import (
     Parameters,
     PreparedStatement,
@@ -203,11 +204,12 @@ class QueryPlanner:
         parameters = Parameters([], [])
         viewer = viewer_parameters(ctx.viewer, parameters)
         shaped = [parameterize(field_arguments, parameters) for field_arguments in arguments]
-        key = (id(plan), viewer_shape(ctx.viewer), repr(shaped))
+        # The indexed metadata keys change what the filter compilers write (generated columns).
+        key = (id(plan), viewer_shape(ctx.viewer), tuple(indexed_keys.get().items()), repr(shaped))
         prepared = self._prepared.get(key, MISSING)
         if prepared is MISSING:
             prepared = prepare(lambda: build(viewer, shaped), parameters, ctx.db.bind.dialect)
-            if len(key[2]) <= MAX_CACHED_ARGUMENTS_LENGTH:
+            if len(key[-1]) <= MAX_CACHED_ARGUMENTS_LENGTH:
                 self._prepared[key] = prepared
         if prepared is None:  # this shape cannot be prepared: built with this request's values
             return build(ctx.viewer, arguments), {}

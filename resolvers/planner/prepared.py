@@ -10,8 +10,8 @@ ones only in ids and page bounds: `asset(id: $id)`, the same page of another pro
 - the statement is built once from those sentinels (`prepare`) and compiled, and each bind parameter
   whose value is a sentinel becomes a slot for the request's value;
 - later requests of the same shape (the same plan, the same arguments once parameterized, the same
-  kind of viewer) execute that same statement object with their values in those slots (SQLAlchemy
-  keeps its compiled form and cache key with it).
+  kind of viewer, the same indexed metadata keys) execute that same statement object with their
+  values in those slots (SQLAlchemy keeps its compiled form and cache key with it).
 
 A sentinel that does not come out as a bind parameter of its own (a value the compilers transform,
 test or put in a list) makes the shape unpreparable: such requests are built every time, as before.
