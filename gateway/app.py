@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from typing import Any
 
@@ -17,13 +18,16 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
-from gateway.auth import api_key_from_headers, authenticate
+from gateway.auth import AuthCache, api_key_from_headers, authenticate
 from gateway.context import RequestContext
 from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.metadata_columns import IndexedKeys, refreshing
+from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.gc_tuning import tune_for_serving
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
     read_graphql_request,
@@ -38,9 +42,26 @@ from gateway.settings import Settings
 from gateway.storage import Storage
 from gateway.storage_outbox import storage_retries
 from resolvers.filters.metadata_keys import indexed_keys
+from resolvers.planner import PlannedQueryFailed, QueryPlanner
 from schema.build import build_schema
+from schema.extensions import coded_errors
 
 log = logging.getLogger("labelgate")
+
+
+@dataclass
+class PlannedResult(ExecutionResult):
+    """A query the planner answered: the answer's JSON text, as PostgreSQL built it."""
+
+    text: str = ""
+
+
+class PlannedAnswer(dict):
+    """`PlannedResult`'s answer on its way to the response, sent as is (no decoding and encoding)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class GatewayGraphQL(GraphQL):
@@ -50,6 +71,49 @@ class GatewayGraphQL(GraphQL):
     def __init__(self, services: Services) -> None:
         super().__init__(build_schema(suggestions=services.settings.graphql_suggestions), graphql_ide="graphiql")
         self.services = services
+        self.planner = QueryPlanner(self.schema, services.settings) if services.settings.query_planner else None
+
+    async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Runs the operation: a query without a transaction (`gateway.db.read_only`), in one statement
+        when the planner covers it (`resolvers.planner`); the rest through Strawberry's resolvers."""
+        if is_query(request_data.query, request_data.operation_name, context.settings):
+            async with context.db_lock:
+                await use_read_only(context.db)
+        if self.planner is not None and request_adapter.method == "POST":
+            try:
+                answer = await self.planner.answer(
+                    context, request_data.query, request_data.operation_name, request_data.variables
+                )
+            except PlannedQueryFailed as failed:
+                return ExecutionResult(data=None, errors=coded_errors([failed.error], context))
+            if answer is not None:
+                return PlannedResult(data=None, errors=None, text=answer)
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if isinstance(result, PlannedResult):
+            return PlannedAnswer(result.text)
+        return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, PlannedAnswer):
+            return data.text
+        return super().encode_json(data)
 
     async def get_context(self, request: Request, response: Any) -> RequestContext:
         db = self.services.session_factory()
@@ -65,7 +129,7 @@ class GatewayGraphQL(GraphQL):
         indexed_keys.set(self.services.indexed_metadata.current)
         try:
             key = api_key_from_headers(request.headers)
-            ctx.auth = await authenticate(db, key)
+            ctx.auth = await authenticate(db, key, self.services.auth_cache)
             self.services.rate_limiter.key_authenticated(key)
         except ServiceUnavailable:
             raise  # no database: nothing of the request can run, it is refused (503)
@@ -121,6 +185,7 @@ class Services:
             statement_timeout_seconds=settings.request_timeout_seconds,
         )
         self.rate_limiter = RateLimiter.from_settings(settings)
+        self.auth_cache = AuthCache.from_settings(settings)
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
         self.indexed_metadata = IndexedKeys()
@@ -145,6 +210,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        if settings.gc_tuning:
+            tune_for_serving()  # start-up is done: modules imported, schema built, app created
         async with (
             storage_retries(services.session_factory, services.storage, settings),
             refreshing(services.indexed_metadata, services.engine),

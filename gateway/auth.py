@@ -2,12 +2,20 @@
 
 Keys are random tokens shown once; the database keeps only their SHA-256. Clients send them as
 `Authorization: X-API-Key: <key>` (the Kili SDK's form) or as `X-API-Key: <key>`.
+
+A key that authenticated is remembered by its process for `auth_cache_seconds` (`AuthCache`), so the
+hot path costs no database round trip: revoking a key, deactivating its user or changing the user's
+organization role takes effect within that delay; a key's expiry takes effect at once (every hit
+checks `expires_at`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +27,7 @@ from starlette.datastructures import Headers
 from gateway.db.models import ApiKey, User
 from gateway.db.unavailable import database_unavailable, database_unavailable_error
 from gateway.errors import Unauthenticated
+from gateway.settings import Settings
 
 KEY_PREFIX = "lg_"
 DEFAULT_KEY_LIFETIME = timedelta(days=365 * 10)
@@ -33,6 +42,49 @@ class Viewer:
     organization_id: str
     is_org_admin: bool
     api_key_id: str
+
+
+class AuthCache:
+    """Key hash -> (viewer, key expiry) of keys that authenticated, per process, for `seconds` after
+    the database said so; at most `max_size` keys (the least recently used go first).
+
+    Only successes are kept: an unknown key is looked up every time, so a key created a moment ago
+    (by another process, the CLI) works at once. With `seconds` 0 nothing is kept."""
+
+    def __init__(self, seconds: float, max_size: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.max_size = max_size
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[Viewer, datetime, float]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuthCache:
+        return cls(settings.auth_cache_seconds, settings.auth_cache_size)
+
+    def get(self, key_hash: str) -> tuple[Viewer, datetime] | None:
+        """The viewer and expiry of a key the database confirmed less than `seconds` ago."""
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if self._clock() - entry[2] >= self.seconds:
+            del self._entries[key_hash]
+            return None
+        self._entries.move_to_end(key_hash)
+        return entry[0], entry[1]
+
+    def put(self, key_hash: str, viewer: Viewer, expires_at: datetime) -> None:
+        if self.seconds <= 0:
+            return
+        self._entries[key_hash] = (viewer, expires_at, self._clock())
+        self._entries.move_to_end(key_hash)
+        while len(self._entries) > self.max_size:
+            self._entries.popitem(last=False)
+
+    def forget(self, key_hash: str) -> None:
+        self._entries.pop(key_hash, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def generate_api_key() -> str:
@@ -63,25 +115,36 @@ def api_key_from_headers(headers: Headers) -> str | None:
     return headers.get("x-api-key", "").strip() or None
 
 
-async def authenticate(db: AsyncSession, key: str | None) -> Viewer:
+async def authenticate(db: AsyncSession, key: str | None, cache: AuthCache | None = None) -> Viewer:
     """The viewer behind `key`; `Unauthenticated` when it is missing, unknown, revoked or expired,
-    `ServiceUnavailable` when the database cannot be reached to tell."""
+    `ServiceUnavailable` when the database cannot be reached to tell. With `cache`, a key confirmed
+    recently costs no statement (see the module docstring for what that delays)."""
     if not key:
         raise Unauthenticated("Missing API key: send the header 'Authorization: X-API-Key: <key>'.")
-    try:
-        row = await _key_row(db, key)
-    except Exception as exc:
-        if database_unavailable(exc):
-            raise database_unavailable_error() from exc
-        raise
-    if row is None or row[2] or not row[7]:
-        raise Unauthenticated("Unknown or revoked API key.")
-    if row[1] <= datetime.now(UTC):
+    key_hash = hash_api_key(key)
+    cached = cache.get(key_hash) if cache is not None else None
+    if cached is None:
+        try:
+            row = await _key_row(db, key_hash)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise database_unavailable_error() from exc
+            raise
+        if row is None or row[2] or not row[7]:
+            raise Unauthenticated("Unknown or revoked API key.")
+        viewer = Viewer(user_id=row[3], email=row[4], organization_id=row[5], is_org_admin=row[6], api_key_id=row[0])
+        cached = viewer, row[1]
+        if cache is not None:
+            cache.put(key_hash, viewer, row[1])
+    viewer, expires_at = cached
+    if expires_at <= datetime.now(UTC):
+        if cache is not None:
+            cache.forget(key_hash)
         raise Unauthenticated("This API key has expired.")
-    return Viewer(user_id=row[3], email=row[4], organization_id=row[5], is_org_admin=row[6], api_key_id=row[0])
+    return viewer
 
 
-async def _key_row(db: AsyncSession, key: str) -> Row[Any] | None:
+async def _key_row(db: AsyncSession, key_hash: str) -> Row[Any] | None:
     return (
         await db.execute(
             select(
@@ -95,6 +158,6 @@ async def _key_row(db: AsyncSession, key: str) -> Row[Any] | None:
                 User.activated,
             )
             .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == hash_api_key(key))
+            .where(ApiKey.key_hash == key_hash)
         )
     ).first()

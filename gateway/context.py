@@ -50,13 +50,15 @@ class RequestContext:
             raise self.auth
         return self.auth
 
-    async def execute(self, statement: Executable) -> Result[Any]:
+    async def execute(self, statement: Executable, parameters: dict[str, Any] | None = None) -> Result[Any]:
+        """Runs `statement` (with `parameters` overriding its bind values by name, as the planner's
+        prepared statements need) on the request's session."""
         async with self.db_lock:
             if self.closed:
                 # Work left behind by a finished request (a DataLoader batch nobody awaits any
                 # more) must not open a new transaction: its connection would never go back.
                 raise RuntimeError(f"request {self.request_id} has ended; its session is closed")
-            return await self.db.execute(statement)
+            return await self.db.execute(statement, parameters)
 
     async def scalars(self, statement: Executable) -> list[Any]:
         return list((await self.execute(statement)).scalars().all())

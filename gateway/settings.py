@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="'Did you mean …?' hints in validation errors: they map the schema for whoever "
         "probes it, so they are off unless turned on for development",
     )
+    query_planner: bool = Field(
+        default=True,
+        description="answer the queries the planner covers with one SQL statement that builds the JSON "
+        "(resolvers.planner); false sends every document through the resolvers",
+    )
 
     request_timeout_seconds: float = Field(
         default=30.0,
@@ -87,6 +92,19 @@ class Settings(BaseSettings):
     max_cost: int = Field(default=50_000, description="largest cost estimate of a request with a valid API key")
     max_anonymous_cost: int = Field(
         default=3_000, description="largest cost estimate without a valid API key (introspection only: 738 each)"
+    )
+
+    auth_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a process trusts an API key the database confirmed, without asking again: "
+        "revoking a key or deactivating its user takes effect within this delay (expiry at once); 0 turns it off",
+    )
+    auth_cache_size: int = Field(default=10_000, ge=1, description="most API keys one process remembers")
+
+    gc_tuning: bool = Field(
+        default=True,
+        description="freeze what start-up leaves alive and collect garbage less often (gateway/gc_tuning.py)",
     )
 
     data_dir: Path = Path(".labelgate")

@@ -42,6 +42,10 @@ async def require_writable(ctx: RequestContext, project_ids: Iterable[str]) -> N
     ).all()
     archived = [project_id for project_id, is_archived in rows if is_archived]
     if archived:
-        raise Locked(
-            f"Project '{archived[0]}' is archived: its assets and labels are read-only until it is unarchived."
-        )
+        raise archived_error(archived[0])
+
+
+def archived_error(project_id: str) -> Locked:
+    """The LOCKED error of a write to an archived project (`require_writable`'s, for checks that read
+    `archived` in a statement of their own, e.g. `resolvers.write_target`)."""
+    return Locked(f"Project '{project_id}' is archived: its assets and labels are read-only until it is unarchived.")

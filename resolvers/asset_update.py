@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, delete, literal, select, union_all, update
+from sqlalchemy import Integer, Row, Select, delete, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -264,8 +264,9 @@ async def _write(
 
 async def update_properties_in_assets(
     ctx: RequestContext, wheres: list[AssetWhere], datas: list[AssetData]
-) -> list[Asset]:
-    """Applies each pair in order; returns the updated assets, each once, in input order."""
+) -> list[Row]:
+    """Applies each pair in order; returns the updated assets (plain rows of the asset table), each
+    once, in input order."""
     if len(wheres) != len(datas):
         raise BadUserInput(f"`where` and `data` must have the same length: {len(wheres)} and {len(datas)}.")
     if len(wheres) > MAX_PAIRS:
@@ -304,14 +305,13 @@ async def update_properties_in_assets(
                 "nothing was written."
             ) from exc
         updated = values_table("updated", id=list(targets))
+        # Plain rows (Core), not ORM objects: the answer only reads their columns.
+        table = Asset.__table__
         rows = {
             row.id: row
-            for row in await ctx.scalars(
-                select(Asset)
-                .select_from(updated)
-                .join(Asset, Asset.id == updated.c.id)
-                .execution_options(populate_existing=True)
-            )
+            for row in (
+                await ctx.execute(select(table).select_from(updated).join(table, table.c.id == updated.c.id))
+            ).all()
         }
         missing = [asset_id for asset_id in targets if asset_id not in rows]
         if missing:

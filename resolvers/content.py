@@ -101,6 +101,12 @@ def storage_key_of(value: str, settings: Settings) -> str | None:
     return unquote(path[len(prefix) :])
 
 
+def is_external_url(value: str, settings: Settings) -> bool:
+    """True when `value` is an http(s) URL outside our storage: stored as given, with nothing to check
+    or look up (what `resolve_contents` makes of it), so bulk writes may skip building a request for it."""
+    return _is_url(value) and _host_of(value) not in _own_hosts(settings.s3_public_endpoint, settings.s3_endpoint)
+
+
 def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 

@@ -36,7 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, DateTime, Float, Insert, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gateway.context import RequestContext
 from gateway.db.ids import new_id
@@ -69,6 +70,39 @@ class NewLabel:
     seconds_to_label: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenLabel:
+    """A label this module wrote, as plain values (the columns of `gateway.db.models.Label`): bulk
+    appends build no ORM object."""
+
+    id: str
+    asset_id: str
+    project_id: str
+    author_id: str
+    label_type: str
+    json_response: dict
+    seconds_to_label: float | None
+    model_name: str | None
+    created_at: datetime
+    consensus_mark: float | None = None
+    honeypot_mark: float | None = None
+
+
+# The columns an append writes (the marks are computed later), and the types of those not text.
+_INSERTED = (
+    "id",
+    "asset_id",
+    "project_id",
+    "author_id",
+    "label_type",
+    "json_response",
+    "seconds_to_label",
+    "model_name",
+    "created_at",
+)
+_ARRAY_TYPES = {"json_response": JSONB(), "seconds_to_label": Float(), "created_at": DateTime(timezone=True)}
+
+
 @dataclass(frozen=True)
 class _Target:
     id: str
@@ -77,7 +111,7 @@ class _Target:
     status: str
 
 
-async def append_many_labels(ctx: RequestContext, data: AppendManyLabelsData, where: AssetWhere) -> list[Label]:
+async def append_many_labels(ctx: RequestContext, data: AppendManyLabelsData, where: AssetWhere) -> list[WrittenLabel]:
     label_type = data.label_type.value
     if data.step_id is not None:
         raise BadUserInput("stepId: labelgate projects use the V1 workflow (workflowVersion V1), which has no steps.")
@@ -108,7 +142,7 @@ async def append_many_labels(ctx: RequestContext, data: AppendManyLabelsData, wh
         return await _write(ctx, targets, items, label_type, overwrite=bool(data.overwrite))
 
 
-async def append_to_labels(ctx: RequestContext, data: AppendToLabelsData, where: AssetWhere) -> Label:
+async def append_to_labels(ctx: RequestContext, data: AppendToLabelsData, where: AssetWhere) -> WrittenLabel:
     """One label on the one asset `where` matches (NOT_FOUND if none, BAD_USER_INPUT if several);
     `skipped`, when given, is written to the asset."""
     label_type = data.label_type.value
@@ -176,7 +210,7 @@ async def _write(
     *,
     overwrite: bool,
     skipped: bool | None = None,
-) -> list[Label]:
+) -> list[WrittenLabel]:
     viewer = ctx.viewer
     authors = [item.author_id or viewer.user_id for item in items]
     await _check_roles(ctx, targets, items, authors, label_type)
@@ -188,7 +222,7 @@ async def _write(
 
     now = utcnow()
     labels = [
-        Label(
+        WrittenLabel(
             id=new_id(),
             asset_id=item.asset_id,
             project_id=targets[item.asset_id].project_id,
@@ -201,10 +235,20 @@ async def _write(
         )
         for i, (item, author) in enumerate(zip(items, authors, strict=True))
     ]
-    columns = [c.name for c in Label.__table__.columns if c.name not in {"consensus_mark", "honeypot_mark"}]
-    await ctx.execute(insert(Label).values([{c: getattr(label, c) for c in columns} for label in labels]))
+    await ctx.execute(_insert(labels))
     await _update_assets(ctx, targets, label_type, skipped, now)
     return labels
+
+
+def _insert(labels: Sequence[WrittenLabel]) -> Insert:
+    """One INSERT ... SELECT FROM unnest() of an array per column, whatever the number of labels (the
+    same statement text every time, under PostgreSQL's parameter limit)."""
+    new = values_table(
+        "new_label",
+        _ARRAY_TYPES,
+        **{name: [getattr(label, name) for label in labels] for name in _INSERTED},
+    )
+    return insert(Label.__table__).from_select(list(_INSERTED), select(*(new.c[name] for name in _INSERTED)))
 
 
 async def _check_roles(

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, Select, Text, and_, cast, false, literal, or_, tuple_
+from sqlalchemy import ColumnElement, DateTime, Integer, Select, Text, and_, cast, false, func, literal, or_, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gateway.errors import BadUserInput
@@ -246,6 +246,13 @@ class PageBounds:
 
 def offset_rows(statement: Select, ordering: Ordering, first: int, skip: int) -> Select:
     return statement.order_by(*ordering.clauses()).offset(skip).limit(first)
+
+
+def numbered_offset_rows(statement: Select, ordering: Ordering, first: int, skip: int) -> Select:
+    """`offset_rows`, each row numbered in the list's order (column `_n`): for whoever reads the page
+    as a subquery and must keep its order (an outer ORDER BY, or an aggregate's)."""
+    numbered = statement.add_columns(func.row_number().over(order_by=ordering.clauses()).label("_n"))
+    return offset_rows(numbered, ordering, first, skip)
 
 
 def window_rows(statement: Select, ordering: Ordering, window: Window) -> Select:

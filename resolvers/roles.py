@@ -24,6 +24,7 @@ from enum import IntEnum
 
 from sqlalchemy import select
 
+from gateway.auth import Viewer
 from gateway.context import RequestContext
 from gateway.db.models import Project, ProjectMember
 from gateway.errors import Forbidden, NotFound
@@ -200,11 +201,30 @@ async def roles_in(ctx: RequestContext, project_ids: Iterable[str]) -> dict[str,
     ).all()
     roles: dict[str, Role] = {}
     for project_id, organization_id, member_role in rows:
-        if viewer.is_org_admin and organization_id == viewer.organization_id:
-            roles[project_id] = Role.ADMIN
-        elif member_role is not None:
-            roles[project_id] = Role[member_role]
+        role = role_of(viewer, organization_id, member_role)
+        if role is not None:
+            roles[project_id] = role
     return roles
+
+
+def role_of(viewer: Viewer, organization_id: str, member_role: str | None) -> Role | None:
+    """The viewer's role in a project of `organization_id` where their membership (if any) says
+    `member_role`: ADMIN for an admin of that organization, else the membership's; None: neither."""
+    if viewer.is_org_admin and organization_id == viewer.organization_id:
+        return Role.ADMIN
+    return Role[member_role] if member_role is not None else None
+
+
+def check_role(project_id: str, role: Role | None, minimum: Role, action: str) -> None:
+    """NOT_FOUND when the viewer has no role in the project (`role` None), FORBIDDEN when it is below
+    `minimum`; `action` completes the message, as in `require_role`."""
+    if role is None:
+        raise NotFound(f"No project with id '{project_id}'.")
+    if role < minimum:
+        raise Forbidden(
+            f"You may not {action} in project '{project_id}': your role is {role.name}, "
+            f"it takes {minimum.name} or above."
+        )
 
 
 async def require_role(ctx: RequestContext, project_ids: Iterable[str], minimum: Role, action: str) -> dict[str, Role]:
@@ -215,12 +235,5 @@ async def require_role(ctx: RequestContext, project_ids: Iterable[str], minimum:
     ids = list(dict.fromkeys(project_ids))
     roles = await roles_in(ctx, ids)
     for project_id in ids:
-        role = roles.get(project_id)
-        if role is None:
-            raise NotFound(f"No project with id '{project_id}'.")
-        if role < minimum:
-            raise Forbidden(
-                f"You may not {action} in project '{project_id}': your role is {role.name}, "
-                f"it takes {minimum.name} or above."
-            )
+        check_role(project_id, roles.get(project_id), minimum, action)
     return roles

@@ -63,6 +63,9 @@ def settings() -> Iterator[Settings]:
             cors_origins=["http://ui.example"],
             # the suite sends hundreds of requests a second; tests/test_rate_limit.py turns it on
             rate_limit_per_minute=0,
+            # the statement pins count each request's key lookup; tests/test_auth_cache.py and
+            # tests/test_sql_count.py turn the cache on (and pin what it saves)
+            auth_cache_seconds=0,
         )
     finally:
         for server in reversed(started):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import pytest
 
 from gateway.db.ids import new_id
+from tests.images import png_bytes
 
 APPEND = """mutation($data: AppendManyAssetsData!, $where: ProjectWhere!) {
   data: appendManyAssets(data: $data, where: $where) {
@@ -19,8 +21,9 @@ COUNT = "query($id: ID!) { countAssets(where: {project: {id: $id}}) }"
 FILTER = """query($projectID: ID!, $externalIDs: [String!]!) {
   external_ids: filterExistingAssets(projectID: $projectID, externalIDs: $externalIDs) }"""
 
-# authentication, the project `where`, the role check, the archive check, the INSERT (which finds taken ids)
-APPEND_STATEMENTS = 5
+# authentication, the project `where` with the role and archive checks (resolvers.write_target), the INSERT
+# (which finds taken ids)
+APPEND_STATEMENTS = 3
 
 
 async def _manager(seeder, **project_fields):
@@ -212,7 +215,51 @@ async def test_an_append_of_100_assets_costs_a_fixed_number_of_statements(api, s
     assert [a["id"] for a in appended] == data["idArray"]
     assert sql_counter.count == APPEND_STATEMENTS, sql_counter.statements
     inserts = [s for s in sql_counter.statements if s.lstrip().upper().startswith("INSERT")]
-    assert len(inserts) == 1 and inserts[0].count("%s") + inserts[0].count("$") >= 100  # one multi-row INSERT
+    assert len(inserts) == 1 and "unnest(" in inserts[0]  # one INSERT, an array per column
+
+
+async def test_a_batch_past_the_parameter_limit_is_one_insert(api, seeder, sql_counter) -> None:
+    # 5,000 items of 7 columns would take 35,000 parameters as a VALUES list (PostgreSQL stops at 32,767).
+    _, project, key = await _manager(seeder)
+    n = 5000
+    data = {
+        "contentArray": [f"https://example.com/{i}.jpg" for i in range(n)],
+        "externalIDArray": [f"e{i}" for i in range(n)],
+        "idArray": [new_id() for _ in range(n)],
+        "isHoneypotArray": [i % 2 == 0 for i in range(n)],
+        "jsonContentArray": ["" if i % 3 else f"text {i}" for i in range(n)],
+        "jsonMetadataArray": [json.dumps({"i": i}) for i in range(n)],
+        "sensorArray": [None if i % 5 else "cam" for i in range(n)],
+    }
+    with sql_counter:
+        appended = (await api.data(APPEND, {"data": data, "where": {"id": project.id}}, key=key))["data"]
+    assert sql_counter.count == APPEND_STATEMENTS, sql_counter.statements
+    assert [a["id"] for a in appended] == data["idArray"]
+    assert [a["isHoneypot"] for a in appended] == data["isHoneypotArray"]
+    assert [a["jsonContent"] for a in appended] == [c or None for c in data["jsonContentArray"]]
+    listed = await _all_assets(api, key, project.id)
+    assert [_parsed(a) for a in listed] == [_parsed(a) for a in appended]
+
+
+async def test_uploaded_objects_among_external_urls_get_their_columns(api, seeder, app) -> None:
+    _, project, key = await _manager(seeder)
+    storage = app.state.services.storage
+    image = png_bytes(5, 3)
+    stored_key = f"projects/{project.id}/mixed/a.png"
+    storage.internal.put_object(storage.bucket, stored_key, io.BytesIO(image), len(image), content_type="image/png")
+    query = """mutation($data: AppendManyAssetsData!, $where: ProjectWhere!) {
+      data: appendManyAssets(data: $data, where: $where) {
+        id mimeType sizeBytes resolution { width height } content } }"""
+    contents = ["https://e.com/0.jpg", stored_key, "https://e.com/2.jpg"]
+    data = {"contentArray": contents, "externalIDArray": ["0", "1", "2"]}
+    appended = (await api.data(query, {"data": data, "where": {"id": project.id}}, key=key))["data"]
+    assert [(a["mimeType"], a["sizeBytes"], a["resolution"]) for a in appended] == [
+        (None, None, None),
+        ("image/png", len(image), {"width": 5, "height": 3}),
+        (None, None, None),
+    ]
+    assert [appended[0]["content"], appended[2]["content"]] == ["https://e.com/0.jpg", "https://e.com/2.jpg"]
+    assert stored_key in appended[1]["content"]  # a signed GET of the object
 
 
 async def test_concurrent_appends_of_one_external_id_write_it_once(api, seeder) -> None:

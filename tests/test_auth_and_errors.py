@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 import resolvers.projects
+from resolvers.planner.roots import ROOTS
 
 VIEWER = "{ viewer { id email } }"
 
@@ -70,14 +72,22 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(api, 
     async def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 
+    def broken_rows(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    # through the resolvers (numberOfAssets is not planned), then through the planner
     monkeypatch.setattr(resolvers.projects, "list_projects", broken)
-    with caplog.at_level(logging.ERROR, logger="labelgate.errors"):
-        error = await api.error("{ projects(where: {}, first: 1, skip: 0) { id } }", key=key)
-    assert error["extensions"]["code"] == "INTERNAL"
-    assert "secret detail" not in error["message"]
-    request_id = error["extensions"]["requestId"]
-    assert request_id in error["message"]
-    assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
+    monkeypatch.setitem(ROOTS, "projects", replace(ROOTS["projects"], rows=broken_rows))
+    for fields in ("id numberOfAssets", "id title"):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="labelgate.errors"):
+            error = await api.error(f"{{ projects(where: {{}}, first: 1, skip: 0) {{ {fields} }} }}", key=key)
+        assert error["extensions"]["code"] == "INTERNAL"
+        assert error["path"] == ["projects"]
+        assert "secret detail" not in error["message"]
+        request_id = error["extensions"]["requestId"]
+        assert request_id in error["message"]
+        assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 async def test_gzip_request_bodies_are_inflated(client, seeder) -> None:

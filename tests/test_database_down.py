@@ -150,8 +150,8 @@ async def test_a_connection_lost_during_execution_gives_503(postgres, gateway_on
     _, key = await gateway_on_it.viewer_key()
     authenticate = gateway.app.authenticate
 
-    async def authenticate_then_lose_the_connection(db, api_key):
-        viewer = await authenticate(db, api_key)
+    async def authenticate_then_lose_the_connection(db, api_key, cache=None):
+        viewer = await authenticate(db, api_key)  # not cached: the lookup runs on the request's connection
         pid = (await db.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         admin = await asyncpg.connect(host="127.0.0.1", port=postgres.server.port, user="postgres", database=DATABASE)
         try:

@@ -315,9 +315,9 @@ async def test_append_with_sessions_costs_the_same_statements_for_1_and_50_asset
         with sql_counter:
             await api.data(APPEND, {"d": data, "p": project.id}, key=key)
         counts[size] = sql_counter.count
-    # Authentication, project, role, archive check, INSERT (tests/test_asset_append.py), plus locking the
-    # sessions named and widening their spans.
-    assert counts[1] == counts[50] == 7, (counts, sql_counter.statements)
+    # Authentication, the project with its role and archive checks, INSERT (tests/test_asset_append.py),
+    # plus locking the sessions named and widening their spans.
+    assert counts[1] == counts[50] == 5, (counts, sql_counter.statements)
     print(f"\nSQL statements for appendManyAssets with sessions: {counts}")
 
 
@@ -377,8 +377,8 @@ async def test_append_puts_assets_in_sets(api, seeder, sql_counter) -> None:
         with sql_counter:
             await api.data(APPEND, {"d": data, "p": project.id}, key=key)
         counts[size] = sql_counter.count
-    # The plain append's five statements, plus checking the sets and inserting the memberships.
-    assert counts[1] == counts[40] == 7, (counts, sql_counter.statements)
+    # The plain append's three statements, plus checking the sets and inserting the memberships.
+    assert counts[1] == counts[40] == 5, (counts, sql_counter.statements)
     query = "query($ids: [ID!]) { s: sets(where: {idIn: $ids}, first: 10, skip: 0) { id numberOfAssets } }"
     found = (await api.data(query, {"ids": [train.id, val.id]}, key=key))["s"]
     assert {s["id"]: s["numberOfAssets"] for s in found} == {train.id: 41, val.id: 20}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.auth import AuthCache
 from gateway.db import models
 
 PAGE = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
@@ -16,8 +17,9 @@ PAGE = """query($where: AssetWhere!, $first: PageSize!, $skip: Int!) {
   }
 }"""
 
-# 1 authentication, 1 page of assets, then one batched statement per relation: labels, latest
-# labels, projects, sets, sessions, assignees, label authors, isLatestLabelForUser.
+# 1 authentication (the key's lookup: the suite runs with the key cache off), 1 page of assets, then
+# one batched statement per relation: labels, latest labels, projects, sets, sessions, assignees,
+# label authors, isLatestLabelForUser.
 EXPECTED_STATEMENTS = 10
 
 
@@ -76,6 +78,19 @@ async def test_a_page_of_assets_costs_the_same_statements_for_1_and_100_assets(a
         counts[size] = await _statements_for_page(api, sql_counter, project_id, key, size)
     print(f"\nSQL statements for a page of assets with all relations: {counts}")
     assert counts[1] == counts[100] == EXPECTED_STATEMENTS, (counts, sql_counter.statements)
+
+
+async def test_a_page_of_assets_with_a_cached_key_costs_one_statement_less(
+    api, app, seeder, sql_counter, monkeypatch
+) -> None:
+    # The suite runs with the key cache off (every pin above counts the key's lookup); as served by
+    # default, a key that authenticated a moment ago is not looked up again.
+    monkeypatch.setattr(app.state.services, "auth_cache", AuthCache(60, 100))
+    project_id, key = await _project_with_assets(seeder, 100)
+    assert await _statements_for_page(api, sql_counter, project_id, key, 100) == EXPECTED_STATEMENTS
+    sql_counter.statements.clear()
+    assert await _statements_for_page(api, sql_counter, project_id, key, 100) == EXPECTED_STATEMENTS - 1
+    assert not any("api_key" in statement for statement in sql_counter.statements)
 
 
 ISSUES_PAGE = PAGE.replace(

@@ -109,6 +109,7 @@ def _settings(settings: Settings, endpoint: str, **overrides) -> Settings:
         s3_secret_key=settings.s3_secret_key,
         s3_bucket=BUCKET,
         storage_retry_seconds=RETRY_SECONDS,
+        auth_cache_seconds=settings.auth_cache_seconds,  # the statement pins count the key's lookup
         **overrides,
     )
 

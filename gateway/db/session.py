@@ -115,6 +115,7 @@ class RequestSession(AsyncSession):
     """An AsyncSession whose database operations finish even when their caller is cancelled
     (`scalars` goes through `execute`; streaming results are not used here)."""
 
+    connection = _finishes_despite_cancellation(AsyncSession.connection)  # it may connect (gateway.db.read_only)
     execute = _finishes_despite_cancellation(AsyncSession.execute)
     scalar = _finishes_despite_cancellation(AsyncSession.scalar)
     get = _finishes_despite_cancellation(AsyncSession.get)

@@ -4,11 +4,13 @@ over a limit before graphql-core validates or executes anything."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLSchema,
     GraphQLSyntaxError,
     NameNode,
     OperationDefinitionNode,
@@ -86,37 +88,47 @@ class QueryLimits(SchemaExtension):
         yield
 
     def _checked_document(self, query: str, settings: Settings) -> DocumentNode:
-        check_document_bytes(query, settings.max_document_bytes)
-        document = parse_document(query, settings.max_tokens, settings.max_depth)
-        shape = measure_document(document)
-        for limit, value, maximum, what in (
-            ("depth", shape.depth, settings.max_depth, "levels of fields"),
-            ("aliases", shape.aliases, settings.max_aliases, "aliases"),
-            ("directives", shape.directives, settings.max_directives, "directives"),
-        ):
-            if value > maximum:
-                raise too_complex(
-                    limit, value, maximum, f"The document has {value} {what}; at most {maximum} are accepted."
-                )
-        auth = getattr(self.execution_context.context, "auth", None)
-        anonymous = isinstance(auth, GatewayError)
-        if anonymous and not only_introspection(shape.root_fields):
-            raise auth
-        budget = settings.max_anonymous_cost if anonymous else settings.max_cost
-        cost = estimate_cost(
-            self.execution_context.schema._schema,
-            document,
-            self.execution_context.operation_name,
-            self.execution_context.variables,
-            settings.max_page_size,
+        context = self.execution_context
+        auth = getattr(context.context, "auth", None)
+        return checked_document(
+            query, context.operation_name, context.variables, auth, context.schema._schema, settings
         )
-        if cost > budget:
-            who = " without a valid API key" if anonymous else ""
+
+
+def checked_document(
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    auth: object,
+    schema: GraphQLSchema,
+    settings: Settings,
+) -> DocumentNode:
+    """The parsed document (cached), or the GatewayError that refuses it (see `QueryLimits`); `auth`
+    is the request's viewer, or the GatewayError that says why it has none."""
+    check_document_bytes(query, settings.max_document_bytes)
+    document = parse_document(query, settings.max_tokens, settings.max_depth)
+    shape = measure_document(document)
+    for limit, value, maximum, what in (
+        ("depth", shape.depth, settings.max_depth, "levels of fields"),
+        ("aliases", shape.aliases, settings.max_aliases, "aliases"),
+        ("directives", shape.directives, settings.max_directives, "directives"),
+    ):
+        if value > maximum:
             raise too_complex(
-                "cost",
-                cost,
-                budget,
-                f"The request's estimated cost is {cost}; at most {budget} is accepted{who}. "
-                "Ask for smaller pages (`first`) or fewer nested lists.",
+                limit, value, maximum, f"The document has {value} {what}; at most {maximum} are accepted."
             )
-        return document
+    anonymous = isinstance(auth, GatewayError)
+    if anonymous and not only_introspection(shape.root_fields):
+        raise auth
+    budget = settings.max_anonymous_cost if anonymous else settings.max_cost
+    cost = estimate_cost(schema, document, operation_name, variables, settings.max_page_size)
+    if cost > budget:
+        who = " without a valid API key" if anonymous else ""
+        raise too_complex(
+            "cost",
+            cost,
+            budget,
+            f"The request's estimated cost is {cost}; at most {budget} is accepted{who}. "
+            "Ask for smaller pages (`first`) or fewer nested lists.",
+        )
+    return document
