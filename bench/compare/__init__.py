@@ -2,13 +2,13 @@
 
 Run: `.venv/bin/python -m bench.compare [--assets 100000 --labels 300000 --users 20] [--rounds 3]
 [--duration 10] [--quick]` (`--quick`: small data, one short round, a ~2 minute smoke run; a full
-run took 41 minutes here, 23 of them the memory run against today's labelgate).
+run took 41 minutes before the query planner, 23 of them the memory run).
 
 It starts PostgreSQL (and S3) in temp dirs, migrates them with labelgate's migrations and seeds them
 with COPY (seed.py), then serves, each in its own process on loopback: labelgate from this tree with
 1 and with 2 uvicorn workers, PostGraphile 5 (amber preset, production mode, one Node process;
 installed once with npm into ~/.cache/labelgate-bench, see servers.py) and the raw floor (floor.py:
-labelgate's SQL through asyncpg and the json module). Before any timing it asks every system each
+labelgate's statements through asyncpg, no GraphQL or ORM). Before any timing it asks every system each
 workload once and stops with the first difference if the answers differ after normalising
 (answers.py). Then wrk (Debian package `wrk`) loads each system with keep-alive connections at
 concurrency 1 and 8, for W1-W4 (workloads.py), interleaving the systems within every round and

@@ -4,17 +4,20 @@ resident memory, and which of our children serves a port."""
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _table() -> tuple[dict[int, list[int]], dict[int, tuple[str, float]]]:
-    """Children of every process, and each process's (name, CPU seconds so far: its own and that of
-    the children it has reaped, so a tree's total does not drop when a PostgreSQL backend exits)."""
+def _table() -> tuple[dict[int, list[int]], dict[int, tuple[str, float]], set[int]]:
+    """Children of every process, each process's (name, CPU seconds so far: its own and that of the
+    children it has reaped, so a tree's total does not drop when a PostgreSQL backend exits), and the
+    zombies (exited, not yet reaped: their CPU time is in neither place)."""
     children: dict[int, list[int]] = defaultdict(list)
     used: dict[int, tuple[str, float]] = {}
+    zombies: set[int] = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -25,23 +28,31 @@ def _table() -> tuple[dict[int, list[int]], dict[int, tuple[str, float]]]:
         name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
         children[int(fields[1])].append(int(entry))
         used[int(entry)] = (name, sum(int(f) for f in fields[11:15]) / _TICK)
-    return children, used
+        if fields[0] == "Z":
+            zombies.add(int(entry))
+    return children, used, zombies
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds used so far by `root` and its descendants, live or reaped."""
-    children, used = _table()
-    total, pending = 0.0, [root]
-    while pending:
-        pid = pending.pop()
-        pending += children.get(pid, [])
-        total += used.get(pid, ("", 0.0))[1]
+    """User + system CPU seconds used so far by `root` and its descendants, live or reaped (read again
+    while one of them is a zombie, for at most a second)."""
+    for _ in range(100):
+        children, used, zombies = _table()
+        total, pending, seen = 0.0, [root], []
+        while pending:
+            pid = pending.pop()
+            pending += children.get(pid, [])
+            total += used.get(pid, ("", 0.0))[1]
+            seen.append(pid)
+        if zombies.isdisjoint(seen):
+            break
+        time.sleep(0.01)
     return total
 
 
 def child_named(prefix: str) -> int:
     """The pid of our direct child whose name starts with `prefix` (e.g. the postmaster)."""
-    children, used = _table()
+    children, used, _ = _table()
     for pid in children.get(os.getpid(), []):
         if used.get(pid, ("", 0.0))[0].startswith(prefix):
             return pid
@@ -51,7 +62,7 @@ def child_named(prefix: str) -> int:
 def child_serving(port: int) -> int:
     """The pid of our direct child started with `--port <port>` (the gateway `bench.stack.serving`
     started: uvicorn itself with one worker, the supervisor of the workers with more)."""
-    children, _ = _table()
+    children, _, _ = _table()
     for pid in children.get(os.getpid(), []):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
