@@ -8,7 +8,7 @@ visibility again, so a loader never hands out a row the viewer may not see.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import exists, func, select, tuple_
@@ -55,41 +55,52 @@ def _many_per_key(keys: Sequence[K], pairs: Sequence[tuple[K, Any]]) -> list[lis
     return [grouped.get(key, []) for key in keys]
 
 
+# Each loader (an attribute of `Loaders`) and the batch function behind it.
+_BATCH_FUNCTIONS = {
+    "project": "_projects",
+    "user": "_users",
+    "session": "_sessions",
+    "labels_of_asset": "_labels_of_assets",
+    "issues_of_asset": "_issues_of_assets",
+    "label": "_labels",
+    "latest_label_of_asset": "_latest_labels_of_assets",
+    "label_stats_of_asset": "_label_stats_of_assets",
+    "sets_of_asset": "_sets_of_assets",
+    "assignees_of_asset": "_assignees_of_assets",
+    "members_of_project": "_members_of_projects",
+    "asset_count_of_project": "_asset_counts_of_projects",
+    "asset_count_of_set": "_asset_counts_of_sets",
+    "asset_count_of_session": "_asset_counts_of_sessions",
+    "sensors_of_session": "_sensors_of_sessions",
+    "stats_of_set": "_stats_of_sets",
+    "stats_of_session": "_stats_of_sessions",
+    "asset": "_assets",
+    "label_is_latest_for_user": "_labels_latest_for_user",
+    "set": "_sets",
+    # Keyed by resolvers.per_parent.PageKey: one statement pages every parent of the batch.
+    "asset_page_of_set": "_asset_pages_of_sets",
+    "asset_page_of_session": "_asset_pages_of_sessions",
+    "event_page_of_session": "_event_pages_of_sessions",
+    # Keyed by resolvers.session_events.SummaryKey: sessions asking for the same window share statements.
+    "event_summary_of_session": "_event_summaries",
+}
+
+
 class Loaders:
     """All loaders of one request."""
 
     def __init__(self, ctx: RequestContext) -> None:
         self._ctx = ctx
 
-        def loader(fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
-            return DataLoader(load_fn=fn)
-
-        self.project = loader(self._projects)
-        self.user = loader(self._users)
-        self.session = loader(self._sessions)
-        self.labels_of_asset = loader(self._labels_of_assets)
-        self.issues_of_asset = loader(self._issues_of_assets)
-        self.label = loader(self._labels)
-        self.latest_label_of_asset = loader(self._latest_labels_of_assets)
-        self.label_stats_of_asset = loader(self._label_stats_of_assets)
-        self.sets_of_asset = loader(self._sets_of_assets)
-        self.assignees_of_asset = loader(self._assignees_of_assets)
-        self.members_of_project = loader(self._members_of_projects)
-        self.asset_count_of_project = loader(self._asset_counts_of_projects)
-        self.asset_count_of_set = loader(self._asset_counts_of_sets)
-        self.asset_count_of_session = loader(self._asset_counts_of_sessions)
-        self.sensors_of_session = loader(self._sensors_of_sessions)
-        self.stats_of_set = loader(self._stats_of_sets)
-        self.stats_of_session = loader(self._stats_of_sessions)
-        self.asset = loader(self._assets)
-        self.label_is_latest_for_user = loader(self._labels_latest_for_user)
-        self.set = loader(self._sets)
-        # Keyed by resolvers.per_parent.PageKey: one statement pages every parent of the batch.
-        self.asset_page_of_set = loader(self._asset_pages_of_sets)
-        self.asset_page_of_session = loader(self._asset_pages_of_sessions)
-        self.event_page_of_session = loader(self._event_pages_of_sessions)
-        # Keyed by resolvers.session_events.SummaryKey: sessions asking for the same window share statements.
-        self.event_summary_of_session = loader(self._event_summaries)
+    def __getattr__(self, name: str) -> DataLoader:
+        """The loader `name` of `_BATCH_FUNCTIONS`, made on first use: most requests use none or a few
+        (a planned query none at all), and making all of them cost a few percent of a small request."""
+        function = _BATCH_FUNCTIONS.get(name)
+        if function is None:
+            raise AttributeError(name)
+        loader = DataLoader(load_fn=getattr(self, function))
+        setattr(self, name, loader)
+        return loader
 
     async def _projects(self, ids: list[str]) -> list[Project | None]:
         rows = await self._ctx.scalars(
