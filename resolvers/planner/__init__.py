@@ -64,7 +64,7 @@ MISSING = object()
 MAX_CACHED_ARGUMENTS_LENGTH = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the prepared statements' cache
 class Plan:
     operation: OperationDefinitionNode
     roots: list[RootSelection]
@@ -205,7 +205,7 @@ class QueryPlanner:
         viewer = viewer_parameters(ctx.viewer, parameters)
         shaped = [parameterize(field_arguments, parameters) for field_arguments in arguments]
         # The indexed metadata keys change what the filter compilers write (generated columns).
-        key = (id(plan), viewer_shape(ctx.viewer), tuple(indexed_keys.get().items()), repr(shaped))
+        key = (plan, viewer_shape(ctx.viewer), tuple(indexed_keys.get().items()), repr(shaped))
         prepared = self._prepared.get(key, MISSING)
         if prepared is MISSING:
             prepared = prepare(lambda: build(viewer, shaped), parameters, ctx.db.bind.dialect)
