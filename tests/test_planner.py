@@ -346,3 +346,19 @@ async def test_random_documents_answer_alike_on_both_paths(api, resolver_api, se
         resolved = await resolver_api.raw(document, {"p": project.id}, key=key)
         assert "errors" not in planned, (document, planned)
         assert _comparable(planned) == _comparable(resolved), document
+
+
+async def test_more_root_fields_than_one_json_object_holds_go_to_the_resolvers(settings, seeder):
+    """json_build_object takes at most 50 keys: 60 aliased counts (allowed once the alias limit is
+    raised) are answered by the resolvers, not refused by PostgreSQL."""
+    app = create_app(settings.model_copy(update={"max_aliases": 100}))
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    await seeder.project(org)
+    document = "{ " + " ".join(f"c{i}: countProjects(where: {{}})" for i in range(60)) + " }"
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            data = await Api(client).data(document, key=key)
+    finally:
+        await app.state.services.engine.dispose()
+    assert data == {f"c{i}": 1 for i in range(60)}

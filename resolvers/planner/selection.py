@@ -75,6 +75,8 @@ def plan_operation(document: DocumentNode, operation_name: str | None) -> list[R
         elif node.selection_set is not None:
             raise Unplannable("a selection under a scalar root")
         roots.append(RootSelection(key, root, node, selection))
+    if len(roots) > MAX_KEYS_PER_OBJECT:
+        raise Unplannable("too many root fields for one object")
     return roots
 
 
