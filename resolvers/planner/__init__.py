@@ -69,6 +69,7 @@ class Plan:
     operation: OperationDefinitionNode
     roots: list[RootSelection]
     values: list[Any]  # sql.selection_json of each root: built once, used by every request
+    signs: bool  # some value needs Python once the statement has run (catalog.Signed)
 
 
 class PlannedQueryFailed(Exception):
@@ -111,17 +112,12 @@ class QueryPlanner:
         if validate(self._schema._schema, document):
             return None
         try:
-            roots = plan_operation(document, operation_name)
+            operation, roots = plan_operation(document, operation_name)
         except Unplannable as reason:
             log.debug("not planned (%s)", reason)
             return None
-        operation = next(
-            d
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
-            and (operation_name is None or (d.name is not None and d.name.value == operation_name))
-        )
-        return Plan(operation, roots, [selection_json(root) for root in roots])
+        signs = any(root.selection is not None and root.selection.signs for root in roots)
+        return Plan(operation, roots, [selection_json(root) for root in roots], signs)
 
     async def answer(
         self, ctx: RequestContext, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
@@ -151,7 +147,7 @@ class QueryPlanner:
             raise PlannedQueryFailed(plan, exc) from exc
         if data is None:
             return None
-        if any(root.selection is not None and root.selection.signs for root in plan.roots):
+        if plan.signs:
             data = complete_signed_values(ctx, data)
         return '{"data":' + data + "}"
 

@@ -94,6 +94,13 @@ def latest_for_its_author(label: Row) -> ColumnElement[bool]:
     ).correlate(label)
 
 
+def by_foreign_key(type_name: str, table: Any, column_name: str) -> Relation:
+    """The one row of `table` whose id the outer row's `column_name` holds."""
+    return Relation(
+        type_name, table, lambda outer, inner: inner.c.id == outer.c[column_name], lambda _inner: [], many=False
+    )
+
+
 def constant(sql_literal: str) -> Value:
     return Value(lambda _row: literal_column(sql_literal))
 
@@ -155,13 +162,7 @@ ASSET_FIELDS: dict[str, Field] = {
         lambda label: [label.c.created_at.desc(), label.c.id.desc()],
         many=False,
     ),
-    "project": Relation(
-        "Project",
-        Project.__table__,
-        lambda asset, project: project.c.id == asset.c.project_id,
-        lambda project: [],
-        many=False,
-    ),
+    "project": by_foreign_key("Project", Project.__table__, "project_id"),
     "toBeLabeledBy": Relation(
         "User",
         User.__table__,
@@ -188,13 +189,7 @@ LABEL_FIELDS: dict[str, Field] = {
     "createdAt": time_of("created_at"),
     "annotations": EMPTY_LIST,
     "isLatestLabelForUser": Value(lambda row: latest_for_its_author(row)),
-    "author": Relation(
-        "User",
-        User.__table__,
-        lambda label, user: user.c.id == label.c.author_id,
-        lambda user: [],
-        many=False,
-    ),
+    "author": by_foreign_key("User", User.__table__, "author_id"),
     # A label and its asset are in the same project: a visible label's asset is visible.
     "asset": Relation(
         "Asset",
