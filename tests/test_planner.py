@@ -362,3 +362,20 @@ async def test_more_root_fields_than_one_json_object_holds_go_to_the_resolvers(s
     finally:
         await app.state.services.engine.dispose()
     assert data == {f"c{i}": 1 for i in range(60)}
+
+
+async def test_a_document_known_unplannable_has_its_limits_checked_once(api, seeder, monkeypatch):
+    """Mutations and other documents the planner leaves alone cost one cost estimate a request (the
+    resolver path's), not a second one for the planner."""
+    import gateway.limits.extension as limits  # noqa: PLC0415  (patched where checked_document looks it up)
+
+    org = await seeder.organization()
+    _, key = await seeder.user(org, admin=True)
+    estimates = []
+    estimate_cost = limits.estimate_cost
+    monkeypatch.setattr(limits, "estimate_cost", lambda *a, **k: estimates.append(1) or estimate_cost(*a, **k))
+    document = "{ projects(where: {}, first: 1, skip: 0) { id numberOfAssets } }"
+    await api.data(document, key=key)  # planned once: found unplannable
+    estimates.clear()
+    await api.data(document, key=key)
+    assert len(estimates) == 1

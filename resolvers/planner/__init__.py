@@ -126,6 +126,8 @@ class QueryPlanner:
         raises `PlannedQueryFailed` when the planned statement fails."""
         if query is None or not isinstance(ctx.auth, Viewer):
             return None
+        if self._plans.get((query, operation_name), MISSING) is None:
+            return None  # known not to be plannable (every mutation): the resolvers check its limits, once
         try:
             # The limits first: a document over them is never walked (fragment chains expand).
             checked_document(query, operation_name, variables, ctx.auth, self._schema._schema, self._settings)
