@@ -20,6 +20,7 @@ import time
 
 import httpx
 
+from bench.compare.workloads import LG_W1
 from bench.read_assets import seed
 from bench.stack import services
 from gateway.app import create_app
@@ -27,8 +28,6 @@ from gateway.gc_tuning import GcPauses
 from gateway.settings import Settings
 
 PYTHON_DEFAULT_THRESHOLDS = (700, 10, 10)
-W1 = """query($p: ID!) { assets(where: {project: {id: $p}}, first: 100, skip: 0) {
-  id labels { id jsonResponse createdAt author { id email } } project { id title } } }"""
 
 
 async def measure(settings: Settings, project: str, key: str, warmup: int, requests: int) -> None:
@@ -42,7 +41,7 @@ async def measure(settings: Settings, project: str, key: str, warmup: int, reque
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client,
     ):
-        body = {"query": W1, "variables": {"p": project}}
+        body = {"query": LG_W1, "variables": {"where": {"project": {"id": project}}}}
         for _ in range(warmup):
             assert "errors" not in (await client.post("/graphql", json=body)).json()
         with GcPauses() as pauses:
