@@ -115,6 +115,17 @@ def api_key_from_headers(headers: Headers) -> str | None:
     return headers.get("x-api-key", "").strip() or None
 
 
+def recently_confirmed(key: str | None, cache: AuthCache) -> Viewer | None:
+    """The viewer behind `key` when the cache confirms it and it has not expired, without a
+    statement; None otherwise (`authenticate` then decides, with the database)."""
+    if not key:
+        return None
+    cached = cache.get(hash_api_key(key))
+    if cached is None or cached[1] <= datetime.now(UTC):
+        return None
+    return cached[0]
+
+
 async def authenticate(db: AsyncSession, key: str | None, cache: AuthCache | None = None) -> Viewer:
     """The viewer behind `key`; `Unauthenticated` when it is missing, unknown, revoked or expired,
     `ServiceUnavailable` when the database cannot be reached to tell. With `cache`, a key confirmed

@@ -23,6 +23,11 @@ from gateway.storage import Storage
 log = logging.getLogger("labelgate")
 
 
+def signing_instant() -> datetime:
+    """Now, in whole seconds as S3 signatures carry it."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 @dataclass
 class RequestContext:
     request: Request | None
@@ -41,7 +46,7 @@ class RequestContext:
     def signing_time(self) -> datetime:
         """The instant every signed URL of this request is signed at, in whole seconds as S3 signatures
         carry it: `Asset.urlExpiresAt` is then exactly when `Asset.url` stops working."""
-        return datetime.now(UTC).replace(microsecond=0)
+        return signing_instant()
 
     @property
     def viewer(self) -> Viewer:

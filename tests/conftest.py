@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import event
 
 from gateway.app import create_app
+from gateway.db.driver import statement_watchers
 from gateway.db.migrate import upgrade
 from gateway.embedded import ensure_bucket, start_postgres, start_seaweedfs
 from gateway.settings import Settings
@@ -91,21 +92,31 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 
 
 class SqlCounter:
-    """Counts the SQL statements the app's engine executes while active."""
+    """Counts the SQL statements the app sends while active: those of its engine (SQLAlchemy's
+    event) and those sent around SQLAlchemy (`gateway.db.driver`, also kept in `driver_statements`)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine.sync_engine
         self.statements: list[str] = []
+        self.driver_statements: list[str] = []
 
     def _on_execute(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
 
+    def _on_driver_statement(self, engine, statement: str) -> None:
+        if engine.sync_engine is not self.engine:
+            return
+        self.statements.append(statement)
+        self.driver_statements.append(statement)
+
     def __enter__(self) -> SqlCounter:
         event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        statement_watchers.append(self._on_driver_statement)
         return self
 
     def __exit__(self, *exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._on_execute)
+        statement_watchers.remove(self._on_driver_statement)
 
     @property
     def count(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -79,13 +79,16 @@ async def finish_despite_cancellation(
 
 
 async def cancel_statement(session: AsyncSession, noted: list[Any]) -> None:
-    """Asks PostgreSQL to cancel the statement running on the connection in `noted` (if any), from a
-    connection of its own. Harmless when the statement has just ended: a backend cancels only what
-    it is running. Failures are logged: the statement timeout still bounds the wait."""
-    if not noted or session.bind is None:
-        return
-    pid = noted[0].get_server_pid()
-    url = session.bind.url.set(drivername="postgresql")
+    """Asks PostgreSQL to cancel the statement running on the connection in `noted` (if any)."""
+    if noted and session.bind is not None:
+        await cancel_backend(session.bind.url, noted[0].get_server_pid())
+
+
+async def cancel_backend(url: URL, pid: int) -> None:
+    """Asks PostgreSQL to cancel the statement backend `pid` runs, from a connection of its own.
+    Harmless when the statement has just ended: a backend cancels only what it is running.
+    Failures are logged: the statement timeout still bounds the wait."""
+    url = url.set(drivername="postgresql")
     try:
         async with asyncio.timeout(_CANCEL_TIMEOUT_SECONDS):
             connection = await asyncpg.connect(url.render_as_string(hide_password=False))

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from cachetools import LRUCache
 from graphql import GraphQLError, GraphQLField, OperationDefinitionNode, validate
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy import Select
+from sqlalchemy import Dialect, Select
 from strawberry.types.arguments import convert_arguments
 
 from gateway.auth import Viewer
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from gateway.context import RequestContext
     from gateway.settings import Settings
+    from resolvers.signed_urls import SigningContext
 
 log = logging.getLogger("labelgate.planner")
 
@@ -103,6 +104,10 @@ class QueryPlanner:
             plan = self._plans[key] = self._make_plan(query, operation_name)
         return plan
 
+    def known_unplannable(self, query: str, operation_name: str | None) -> bool:
+        """True for a document already planned and found unplannable (every mutation)."""
+        return self._plans.get((query, operation_name), MISSING) is None
+
     def _make_plan(self, query: str, operation_name: str | None) -> Plan | None:
         settings = self._settings
         try:
@@ -124,34 +129,45 @@ class QueryPlanner:
     ) -> str | None:
         """The answer's JSON text, or None when the resolvers must answer (see the module docstring);
         raises `PlannedQueryFailed` when the planned statement fails."""
-        if query is None or not isinstance(ctx.auth, Viewer):
+        if not isinstance(ctx.auth, Viewer):
             return None
-        if self._plans.get((query, operation_name), MISSING) is None:
-            return None  # known not to be plannable (every mutation): the resolvers check its limits, once
+        planned = self.statement_for(ctx.auth, ctx.db.bind.dialect, query, operation_name, variables)
+        if planned is None:
+            return None
+        try:
+            data = (await ctx.execute(planned.statement, planned.parameters)).scalar_one()
+        except Exception as exc:
+            raise PlannedQueryFailed(planned.plan, exc) from exc
+        return completed_answer(planned.plan, data, ctx)
+
+    def statement_for(
+        self,
+        viewer: Viewer,
+        dialect: Dialect,
+        query: str | None,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+    ) -> PlannedStatement | None:
+        """The statement answering the document for `viewer`, or None when the resolvers must answer;
+        raises `PlannedQueryFailed` when building it fails unexpectedly."""
+        if query is None:
+            return None
+        if self.known_unplannable(query, operation_name):
+            return None  # the resolvers check its limits, once
         try:
             # The limits first: a document over them is never walked (fragment chains expand).
-            checked_document(query, operation_name, variables, ctx.auth, self._schema._schema, self._settings)
+            checked_document(query, operation_name, variables, viewer, self._schema._schema, self._settings)
         except (GatewayError, GraphQLError):
             return None
         plan = self.plan(query, operation_name)
         if plan is None:
             return None
         try:
-            built = self._statement(ctx, plan, variables)
+            return self._statement(viewer, dialect, plan, variables)
         except (GatewayError, GraphQLError):
             return None
         except Exception as exc:
             raise PlannedQueryFailed(plan, exc) from exc
-        statement, values = built
-        try:
-            data = (await ctx.execute(statement, values)).scalar_one()
-        except Exception as exc:
-            raise PlannedQueryFailed(plan, exc) from exc
-        if data is None:
-            return None
-        if plan.signs:
-            data = complete_signed_values(ctx, data)
-        return '{"data":' + data + "}"
 
     def _python_arguments(self, field: GraphQLField, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments as the resolver receives them (Strawberry input objects, by Python name).
@@ -174,8 +190,8 @@ class QueryPlanner:
         return converted
 
     def _statement(
-        self, ctx: RequestContext, plan: Plan, variables: dict[str, Any] | None
-    ) -> tuple[Select, dict[str, Any]]:
+        self, viewer: Viewer, dialect: Dialect, plan: Plan, variables: dict[str, Any] | None
+    ) -> PlannedStatement:
         """The statement answering `plan` for this request, and its parameter values: a prepared
         one when this shape of request was seen before (`prepared.py`)."""
         graphql_schema = self._schema._schema
@@ -200,15 +216,38 @@ class QueryPlanner:
             return data_statement(plan.roots, values)
 
         parameters = Parameters([], [])
-        viewer = viewer_parameters(ctx.viewer, parameters)
+        shaped_viewer = viewer_parameters(viewer, parameters)
         shaped = [parameterize(field_arguments, parameters) for field_arguments in arguments]
         # The indexed metadata keys change what the filter compilers write (generated columns).
-        key = (plan, viewer_shape(ctx.viewer), tuple(indexed_keys.get().items()), repr(shaped))
+        key = (plan, viewer_shape(viewer), tuple(indexed_keys.get().items()), repr(shaped))
         prepared = self._prepared.get(key, MISSING)
         if prepared is MISSING:
-            prepared = prepare(lambda: build(viewer, shaped), parameters, ctx.db.bind.dialect)
+            prepared = prepare(lambda: build(shaped_viewer, shaped), parameters, dialect)
             if len(key[-1]) <= MAX_CACHED_ARGUMENTS_LENGTH:
                 self._prepared[key] = prepared
         if prepared is None:  # this shape cannot be prepared: built with this request's values
-            return build(ctx.viewer, arguments), {}
-        return prepared.statement, prepared.parameters(parameters.values)
+            return PlannedStatement(plan, build(viewer, arguments), {}, None)
+        values = parameters.values
+        driver = None if prepared.driver is None else (prepared.driver.sql, prepared.driver.arguments(values))
+        return PlannedStatement(plan, prepared.statement, prepared.parameters(values), driver)
+
+
+@dataclass(frozen=True)
+class PlannedStatement:
+    """What answers one planned request: the statement and its parameter values for SQLAlchemy, and
+    (for prepared shapes) the same as SQL text and positional arguments for asyncpg."""
+
+    plan: Plan
+    statement: Select
+    parameters: dict[str, Any]
+    driver: tuple[str, list[Any]] | None
+
+
+def completed_answer(plan: Plan, data: str | None, signing: SigningContext) -> str | None:
+    """The response's JSON text around the statement's `data`, signed URLs made; None when the
+    statement found nothing to answer with (the resolvers answer then)."""
+    if data is None:
+        return None
+    if plan.signs:
+        data = complete_signed_values(signing, data)
+    return '{"data":' + data + "}"

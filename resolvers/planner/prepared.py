@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Dialect, Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from gateway.auth import Viewer
 
@@ -86,11 +87,33 @@ def viewer_shape(viewer: Viewer) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True)
+class DriverForm:
+    """A prepared statement as asyncpg takes it (`gateway.db.driver`): the SQL text SQLAlchemy
+    compiled, and per `$n` either a constant (already through its type's bind processor) or the
+    index of the request value that goes there (and its processor, if any)."""
+
+    sql: str
+    positions: tuple[tuple[int | None, Any, Callable[[Any], Any] | None], ...]  # (value index, constant, processor)
+
+    def arguments(self, values: list[Any]) -> list[Any]:
+        arguments = []
+        for index, constant, processor in self.positions:
+            if index is None:
+                arguments.append(constant)
+            else:
+                value = values[index]
+                arguments.append(value if processor is None else processor(value))
+        return arguments
+
+
+@dataclass(frozen=True)
 class PreparedStatement:
-    """A statement built from sentinels; `slots` maps its bind parameter names to value indexes."""
+    """A statement built from sentinels; `slots` maps its bind parameter names to value indexes.
+    `driver` is its compiled form for asyncpg, None when it has none (`_driver_form`)."""
 
     statement: Select
     slots: dict[str, int]
+    driver: DriverForm | None
 
     def parameters(self, values: list[Any]) -> dict[str, Any]:
         return {name: values[index] for name, index in self.slots.items()}
@@ -111,4 +134,22 @@ def prepare(build: Callable[[], Select], parameters: Parameters, dialect: Dialec
             slots[name] = index_of[value]
     if set(slots.values()) != set(index_of.values()):
         return None
-    return PreparedStatement(statement, slots)
+    return PreparedStatement(statement, slots, _driver_form(compiled, slots, dialect))
+
+
+def _driver_form(compiled: SQLCompiler, slots: dict[str, int], dialect: Dialect) -> DriverForm | None:
+    """The compiled statement for asyncpg, when its text is final: None for a dialect whose
+    parameters are not asyncpg's `$n`, and for parameters expanded at execution (`IN` lists)."""
+    if dialect.paramstyle != "numeric_dollar" or compiled.positiontup is None or compiled.post_compile_params:
+        return None
+    binds = compiled.binds
+    positions = []
+    for name in compiled.positiontup:
+        bind = binds[name]
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if name in slots:
+            positions.append((slots[name], None, processor))
+        else:
+            value = bind.effective_value
+            positions.append((None, value if processor is None else processor(value), None))
+    return DriverForm(compiled.string, tuple(positions))

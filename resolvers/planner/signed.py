@@ -16,12 +16,12 @@ from resolvers.signed_urls import asset_url, url_expires_at
 from schema.timefmt import iso
 
 if TYPE_CHECKING:
-    from gateway.context import RequestContext
+    from resolvers.signed_urls import SigningContext
 
 _MARKED = re.compile(r'\{"(' + URL_MARKER + "|" + EXPIRY_MARKER + r')"\s*:\s*("(?:[^"\\]|\\.)*")\}')
 
 
-def complete_signed_values(ctx: RequestContext, text: str) -> str:
+def complete_signed_values(ctx: SigningContext, text: str) -> str:
     """`text` with every marker replaced by its value, signed as `Asset.url`/`urlExpiresAt` sign
     (the request's one signing instant, the server's default lifetime)."""
 
