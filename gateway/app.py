@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from typing import Any
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -70,7 +71,9 @@ class GatewayGraphQL(GraphQL):
     requests and refusing them as coded JSON errors (`gateway.http_errors`)."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema(suggestions=services.settings.graphql_suggestions), graphql_ide="graphiql")
+        settings = services.settings
+        schema = build_schema(suggestions=settings.graphql_suggestions, max_page_size=settings.max_page_size)
+        super().__init__(schema, graphql_ide="graphiql")
         self.services = services
         self.planner = QueryPlanner(self.schema, services.settings) if services.settings.query_planner else None
         self.planned_reads = None if self.planner is None else PlannedReads(services, self.planner, self.get_context)
@@ -229,16 +232,17 @@ async def send_json(send: Send, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def api_version() -> str:
-    """labelgate's version plus a hash of the SDL: the Kili SDK keys its schema cache on it."""
-    sdl_hash = hashlib.sha256(build_schema().as_str().encode()).hexdigest()[:12]
+def api_version(schema: strawberry.Schema) -> str:
+    """labelgate's version plus a hash of the SDL served (its defaults follow the settings): the Kili SDK
+    keys its schema cache on it."""
+    sdl_hash = hashlib.sha256(schema.as_str().encode()).hexdigest()[:12]
     return f"{package_version('labelgate')}+{sdl_hash}"
 
 
 def create_app(settings: Settings) -> Starlette:
     services = Services(settings)
     graphql = GatewayGraphQL(services)
-    version = api_version()
+    version = api_version(graphql.schema)
 
     async def version_endpoint(request: Request) -> JSONResponse:
         return JSONResponse({"version": version})

@@ -13,6 +13,7 @@ from gateway.limits import QueryLimits
 from schema.extensions import GraphQLCore32Introspection, SchemaValidation, coded_errors
 from schema.input_checks import install_argument_checks
 from schema.mutation import Mutation
+from schema.queries.args import FIRST_DEFAULT, set_first_defaults
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.types.annotation import ANNOTATION_TYPES
@@ -42,8 +43,9 @@ class GatewaySchema(strawberry.Schema):
         return {**super()._get_custom_context_kwargs(*args, **kwargs), "hide_suggestions": self.hide_suggestions}
 
 
-def build_schema(*, suggestions: bool = False) -> strawberry.Schema:
-    """The schema; `suggestions` turns "Did you mean …?" hints on (LABELGATE_GRAPHQL_SUGGESTIONS)."""
+def build_schema(*, suggestions: bool = False, max_page_size: int = FIRST_DEFAULT) -> strawberry.Schema:
+    """The schema; `suggestions` turns "Did you mean …?" hints on (LABELGATE_GRAPHQL_SUGGESTIONS), and an
+    omitted `first` is `max_page_size` (LABELGATE_MAX_PAGE_SIZE; the default gives the exported SDL)."""
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -62,6 +64,7 @@ def build_schema(*, suggestions: bool = False) -> strawberry.Schema:
     )
     # NUL characters, list lengths and negative `skip`, checked for every field at once.
     install_argument_checks(schema._schema)
+    set_first_defaults(schema._schema, max_page_size)
     return schema
 
 

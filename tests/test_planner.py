@@ -71,6 +71,8 @@ DOCUMENTS: list[tuple[str, dict]] = [
         {},
     ),
     ("""query($id: ID!) { asset(id: $id) { id status externalId labels { id } } }""", {}),
+    # arguments left to their defaults (`where: {}`, the largest page, `skip: 0`)
+    ("""{ assets { id status } labels { id assetId } countProjects countAssets countLabels }""", {}),
 ]
 
 

@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import label_stats, labels
 from schema.inputs.where import LabelWhere
-from schema.queries.args import After, First, Skip
+from schema.queries.args import FIRST_DEFAULT, SKIP_DEFAULT, After, First, Skip, everything
 from schema.types.label import Label, LabelConnection
 from schema.types.label_stats import LabelCategory, LabelSource
 from schema.types.page import split_page
@@ -16,21 +16,24 @@ from schema.types.page import split_page
 Where = Annotated[
     LabelWhere, strawberry.argument(description="Which labels; `{}` for all the viewer may see (Kili's LabelWhere).")
 ]
+ALL = everything(LabelWhere)
 
 
 @strawberry.type
 class LabelQueries:
     @strawberry.field(description="Labels the viewer may see, oldest first (created time, then id).")
-    async def labels(self, info: strawberry.Info, where: Where, first: First, skip: Skip) -> list[Label]:
+    async def labels(
+        self, info: strawberry.Info, where: Where = ALL, first: First = FIRST_DEFAULT, skip: Skip = SKIP_DEFAULT
+    ) -> list[Label]:
         return [Label.from_row(r) for r in await labels.list_labels(info.context, where, first, skip)]
 
     @strawberry.field(description="Number of labels `labels` would list for the same `where`.")
-    async def count_labels(self, info: strawberry.Info, where: Where) -> int:
+    async def count_labels(self, info: strawberry.Info, where: Where = ALL) -> int:
         return await labels.count_labels(info.context, where)
 
     @strawberry.field(description="Labels as a keyset page (for UIs that page deep).")
     async def labels_connection(
-        self, info: strawberry.Info, where: Where, first: First, after: After = None
+        self, info: strawberry.Info, where: Where = ALL, first: First = FIRST_DEFAULT, after: After = None
     ) -> LabelConnection:
         page, page_info = split_page(await labels.page_labels(info.context, where, first, after), first, after)
         return LabelConnection(nodes=[Label.from_row(r) for r in page], page_info=page_info)
@@ -41,7 +44,7 @@ class LabelQueries:
             "most labels first (SceneBox get_annotation_sources)."
         )
     )
-    async def label_sources(self, info: strawberry.Info, where: Where) -> list[LabelSource]:
+    async def label_sources(self, info: strawberry.Info, where: Where = ALL) -> list[LabelSource]:
         return [LabelSource.of(s) for s in await label_stats.label_sources(info.context, where)]
 
     @strawberry.field(
@@ -53,5 +56,5 @@ class LabelQueries:
             "or `modelNameIn`) to count one kind of answer. Categories are read as the label `search` reads them."
         )
     )
-    async def label_categories(self, info: strawberry.Info, where: Where) -> list[LabelCategory]:
+    async def label_categories(self, info: strawberry.Info, where: Where = ALL) -> list[LabelCategory]:
         return [LabelCategory.of(c) for c in await label_stats.label_categories(info.context, where)]

@@ -11,12 +11,14 @@ from resolvers.stats.asset_stats import asset_stats
 from resolvers.stats.metadata_fields import metadata_fields
 from schema.inputs.stats import MetricInput, RangeBucketsInput, TermsInput, TimeBucketsInput
 from schema.inputs.where import AssetWhere
+from schema.queries.args import everything
 from schema.types.stats import AssetStats, MetadataFieldStats
 
 Where = Annotated[
     AssetWhere,
     strawberry.argument(description="Which assets: the same filter as countAssets, so total == countAssets(where)."),
 ]
+ALL = everything(AssetWhere)
 
 
 def selects(selections: list[Selection], path: list[str]) -> bool:
@@ -40,7 +42,7 @@ class StatsQueries:
     async def asset_stats(
         self,
         info: strawberry.Info,
-        where: Where,
+        where: Where = ALL,
         terms: Annotated[
             list[TermsInput] | None, strawberry.argument(description="Terms aggregations (group by a dimension).")
         ] = None,
@@ -64,5 +66,5 @@ class StatsQueries:
         "count, numeric min and max, and cardinality (SceneBox get_searchable_field_statistics); at most 1000 keys, "
         "in key order."
     )
-    async def metadata_fields(self, info: strawberry.Info, where: Where) -> list[MetadataFieldStats]:
+    async def metadata_fields(self, info: strawberry.Info, where: Where = ALL) -> list[MetadataFieldStats]:
         return [MetadataFieldStats.from_result(f) for f in await metadata_fields(info.context, where)]

@@ -8,9 +8,14 @@ import strawberry
 
 from resolvers import notifications, users
 from schema.inputs.where import ApiKeyWhere, NotificationWhere, OrganizationWhere
-from schema.queries.args import First, Skip
+from schema.queries.args import FIRST_DEFAULT, SKIP_DEFAULT, First, Skip, everything
 from schema.types.notification import Notification
 from schema.types.user import ApiKey, Organization, User
+
+KeyWhere = Annotated[ApiKeyWhere, strawberry.argument(description="Which keys.")]
+OrgWhere = Annotated[OrganizationWhere, strawberry.argument(description="Which organizations.")]
+NoteWhere = Annotated[NotificationWhere, strawberry.argument(description="Which notifications.")]
+ALL_KEYS, ALL_ORGS, ALL_NOTES = everything(ApiKeyWhere), everything(OrganizationWhere), everything(NotificationWhere)
 
 
 @strawberry.type
@@ -23,9 +28,9 @@ class UserQueries:
     async def api_keys(
         self,
         info: strawberry.Info,
-        where: Annotated[ApiKeyWhere, strawberry.argument(description="Which keys.")],
-        first: First,
-        skip: Skip,
+        where: KeyWhere = ALL_KEYS,
+        first: First = FIRST_DEFAULT,
+        skip: Skip = SKIP_DEFAULT,
     ) -> list[ApiKey]:
         return [ApiKey.from_row(r) for r in await users.list_api_keys(info.context, where, first, skip)]
 
@@ -33,9 +38,9 @@ class UserQueries:
     async def organizations(
         self,
         info: strawberry.Info,
-        where: Annotated[OrganizationWhere, strawberry.argument(description="Which organizations.")],
-        first: First,
-        skip: Skip,
+        where: OrgWhere = ALL_ORGS,
+        first: First = FIRST_DEFAULT,
+        skip: Skip = SKIP_DEFAULT,
     ) -> list[Organization]:
         rows = await users.list_organizations(info.context, where, first, skip)
         return [Organization.from_row(r) for r in rows]
@@ -44,7 +49,7 @@ class UserQueries:
     async def count_organizations(
         self,
         info: strawberry.Info,
-        where: Annotated[OrganizationWhere, strawberry.argument(description="Which organizations.")],
+        where: OrgWhere = ALL_ORGS,
     ) -> int:
         return await users.count_organizations(info.context, where)
 
@@ -52,9 +57,9 @@ class UserQueries:
     async def notifications(
         self,
         info: strawberry.Info,
-        where: Annotated[NotificationWhere, strawberry.argument(description="Which notifications.")],
-        first: First,
-        skip: Skip,
+        where: NoteWhere = ALL_NOTES,
+        first: First = FIRST_DEFAULT,
+        skip: Skip = SKIP_DEFAULT,
     ) -> list[Notification]:
         rows = await notifications.list_notifications(info.context, where, first, skip)
         return [Notification.from_row(r) for r in rows]
@@ -63,6 +68,6 @@ class UserQueries:
     async def count_notifications(
         self,
         info: strawberry.Info,
-        where: Annotated[NotificationWhere, strawberry.argument(description="Which notifications.")],
+        where: NoteWhere = ALL_NOTES,
     ) -> int:
         return await notifications.count_notifications(info.context, where)

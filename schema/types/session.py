@@ -10,8 +10,7 @@ import strawberry
 
 from gateway.db import models
 from resolvers.per_parent import PageKey
-from schema.queries.args import First, Skip
-from schema.scalars import PageSize
+from schema.queries.args import FIRST_DEFAULT, SKIP_DEFAULT, First, Skip
 from schema.timefmt import iso
 from schema.types.page import PageInfo
 from schema.types.project import Project
@@ -113,7 +112,7 @@ class Session:
 
     @strawberry.field(description="The session's assets on its timeline: by timestamp (untimed last), then id.")
     async def assets(
-        self, info: strawberry.Info, first: First = PageSize(100), skip: Skip = 0
+        self, info: strawberry.Info, first: First = FIRST_DEFAULT, skip: Skip = SKIP_DEFAULT
     ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
         from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sessions)
 
@@ -148,8 +147,8 @@ class Session:
     async def events(
         self,
         info: strawberry.Info,
-        first: First = PageSize(100),
-        skip: Skip = 0,
+        first: First = FIRST_DEFAULT,
+        skip: Skip = SKIP_DEFAULT,
         event_type_in: Annotated[
             list[SessionEventType] | None,
             strawberry.argument(description="Only events of these kinds; an empty list matches none."),

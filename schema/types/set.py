@@ -9,8 +9,7 @@ import strawberry
 
 from gateway.db import models
 from resolvers.per_parent import PageKey
-from schema.queries.args import First, Skip
-from schema.scalars import PageSize
+from schema.queries.args import FIRST_DEFAULT, SKIP_DEFAULT, First, Skip
 from schema.timefmt import iso
 from schema.types.page import PageInfo
 from schema.types.project import Project
@@ -50,7 +49,7 @@ class Set:
 
     @strawberry.field(description="The set's assets, in the order they were added (then by id).")
     async def assets(
-        self, info: strawberry.Info, first: First = PageSize(100), skip: Skip = 0
+        self, info: strawberry.Info, first: First = FIRST_DEFAULT, skip: Skip = SKIP_DEFAULT
     ) -> list[Annotated[Asset, strawberry.lazy("schema.types.asset")]]:
         from schema.types.asset import Asset  # noqa: PLC0415  (the asset module may refer back to sets)
 
