@@ -69,10 +69,18 @@ async def test_the_shipped_assets_are_the_pinned_files_and_are_sent_gzipped(clie
         body = (STATIC_DIR / name).read_bytes()
         assert (len(body), hashlib.sha256(body).hexdigest()) == (pinned["bytes"], pinned["sha256"]), name
         assert re.fullmatch(r"\d+\.\d+\.\d+", pinned["version"]), pinned
-    response = await client.get(f"{STATIC_PATH}/graphiql.min.js", headers={"Accept-Encoding": "gzip"})
+    url = f"{STATIC_PATH}/graphiql.min.js"
+    response = await client.get(url, headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert response.content == (STATIC_DIR / "graphiql.min.js").read_bytes()  # httpx decompressed it
     assert response.num_bytes_downloaded < len(response.content) / 3  # 3.5 MB of JavaScript
+    assert "immutable" in response.headers["cache-control"]  # its URL names its hash
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == response.content
+    again = await client.get(url, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    for unlisted in ["assets.json", "licenses", "missing.js", "..%2Fpage.html"]:
+        assert (await client.get(f"{STATIC_PATH}/{unlisted}")).status_code == 404, unlisted
 
 
 async def test_graphiql_runs_a_query_in_a_headless_browser_offline(live_gateway, seeder, tmp_path) -> None:
