@@ -29,6 +29,7 @@ from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
 from gateway.errors import GatewayError, ServiceUnavailable
 from gateway.gc_tuning import tune_for_serving
+from gateway.graphiql import page_response, static_files
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
     read_graphql_request,
@@ -147,6 +148,10 @@ class GatewayGraphQL(GraphQL):
             ctx.auth = exc
         ctx.loaders = Loaders(ctx)
         return ctx
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (`gateway.graphiql`), its assets served by the gateway, not a CDN."""
+        return page_response(request)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         return await read_graphql_request(request)
@@ -267,6 +272,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/api/label/v2/graphql", graphql, methods=["GET", "POST"]),
+            static_files(),
         ],
         middleware=middleware_stack(settings, services.rate_limiter),
         exception_handlers=EXCEPTION_HANDLERS,
