@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 600.0
@@ -51,7 +52,7 @@ def run_once(clone_dir: Path, label: str) -> float:
     )
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
 
-    def pump(name: str, stream) -> None:  # type: ignore[no-untyped-def]
+    def pump(name: str, stream: IO[str]) -> None:
         for line in stream:
             lines.put((name, line.rstrip("\n")))
         lines.put((name, None))
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the clone (its path is printed)")
     args = parser.parse_args()
     clone_dir = Path(tempfile.mkdtemp(prefix="lg-fresh-")) / "labelgate"
+    os.chmod(clone_dir.parent, 0o755)  # as root, the embedded PostgreSQL's account must enter it (trap T1)
     try:
         commit = clone(clone_dir)
         print(f"fresh clone of {commit[:12]} at {clone_dir}")
