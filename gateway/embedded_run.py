@@ -6,6 +6,7 @@ Layout of the data directory ``D`` (``--data-dir``, default ``LABELGATE_DATA_DIR
     D/s3/                    SeaweedFS (`weed mini`), objects in D/s3/data
     D/s3-credentials.json    S3 access and secret key, generated once (mode 0600)
     D/services.json          written by a running `serve`: its pid and the services' addresses
+    D/ports.json             the ports the services got last time, preferred on the next start
     D/lock                   flock held by whichever labelgate process owns the services
 
 Only one process owns a data directory at a time (the flock). Short commands such as
@@ -32,9 +33,11 @@ from typing import Any, TypeVar
 
 from gateway.embedded import PostgresServer, S3Server, ensure_bucket, start_postgres, start_seaweedfs
 from gateway.embedded._process import pid_alive
+from gateway.embedded.remembered_ports import PortMemory
 
 log = logging.getLogger("labelgate.embedded")
 
+#: The ports tried on a data directory's first start; later starts prefer the ones remembered in ports.json.
 PG_PREFERRED_PORT = 55432
 S3_PREFERRED_PORT = 8333
 DATABASE_NAME = "labelgate"
@@ -265,14 +268,17 @@ def _with_port_fallback(start: Callable[[int | None], T], preferred: int, what: 
     raise AssertionError("unreachable")
 
 
-def _start_postgres(data_dir: Path) -> PostgresServer:
+def _start_postgres(data_dir: Path, ports: PortMemory) -> PostgresServer:
     pg_base = data_dir / "postgres"
     _wait_for_stale_postmaster(pg_base)
     first = not (pg_base / "data" / "PG_VERSION").exists()
     started = time.monotonic()
     postgres = _with_port_fallback(
-        lambda port: start_postgres(pg_base, port, durable=True), PG_PREFERRED_PORT, "PostgreSQL"
+        lambda port: start_postgres(pg_base, port, durable=True),
+        ports.preferred("postgres", PG_PREFERRED_PORT),
+        "PostgreSQL",
     )
+    ports.record("postgres", "PostgreSQL", PG_PREFERRED_PORT, postgres.port)
     try:
         postgres.create_database(DATABASE_NAME)
     except BaseException:
@@ -288,15 +294,16 @@ def _start_postgres(data_dir: Path) -> PostgresServer:
     return postgres
 
 
-def _start_s3(data_dir: Path, credentials: S3Credentials, bucket: str) -> S3Server:
+def _start_s3(data_dir: Path, credentials: S3Credentials, bucket: str, ports: PortMemory) -> S3Server:
     started = time.monotonic()
     s3 = _with_port_fallback(
         lambda port: start_seaweedfs(
             data_dir / "s3", port, access_key=credentials.access_key, secret_key=credentials.secret_key
         ),
-        S3_PREFERRED_PORT,
+        ports.preferred("s3", S3_PREFERRED_PORT),
         "SeaweedFS",
     )
+    ports.record("s3", "SeaweedFS S3", S3_PREFERRED_PORT, s3.port)
     try:
         ensure_bucket(s3.endpoint, credentials.access_key, credentials.secret_key, bucket)
     except BaseException:
@@ -311,9 +318,10 @@ def _start_s3(data_dir: Path, credentials: S3Credentials, bucket: str) -> S3Serv
 def start_services(data_dir: Path, bucket: str) -> Iterator[RunningServices]:
     """Own ``data_dir`` and run its PostgreSQL and SeaweedFS (in parallel) until the block ends.
 
-    On exit (normal, exception or signal-driven) SeaweedFS stops first, then PostgreSQL, then
-    services.json is removed and the lock released. ``data_dir`` must have gone through
-    :func:`prepare_data_dir`.
+    Each service prefers the port it had last time (ports.json, :mod:`gateway.embedded.remembered_ports`);
+    the ports it got are remembered once both run. On exit (normal, exception or signal-driven)
+    SeaweedFS stops first, then PostgreSQL, then services.json is removed and the lock released.
+    ``data_dir`` must have gone through :func:`prepare_data_dir`.
     """
     lock = DataDirLock(data_dir)
     if not lock.try_acquire():
@@ -324,12 +332,14 @@ def start_services(data_dir: Path, bucket: str) -> Iterator[RunningServices]:
     postgres: PostgresServer | None = None
     try:
         credentials = load_or_create_credentials(data_dir)
-        keeper = _KeeperThread("embedded-s3", lambda: _start_s3(data_dir, credentials, bucket))
+        ports = PortMemory(data_dir)
+        keeper = _KeeperThread("embedded-s3", lambda: _start_s3(data_dir, credentials, bucket, ports))
         keeper.start()
-        postgres = _start_postgres(data_dir)
+        postgres = _start_postgres(data_dir, ports)
         keeper.ready.wait()
         if keeper.error is not None:
             raise keeper.error
+        ports.save()
         services = RunningServices(data_dir, postgres, keeper.result, credentials)
         write_services_file(services)
         yield services
@@ -361,7 +371,8 @@ def embedded_database(data_dir: Path) -> Iterator[CommandDatabase]:
 
     If `serve` owns the directory, its PostgreSQL (address from services.json) is used as is.
     Otherwise PostgreSQL alone is started for the duration of the block (the database is created
-    if missing) and stopped afterwards. Waits up to 30 s while another command holds the directory.
+    if missing) and stopped afterwards, on the port `serve` remembered (ports.json, which a short
+    command only reads). Waits up to 30 s while another command holds the directory.
     """
     lock = DataDirLock(data_dir)
     deadline = time.monotonic() + _ATTACH_TIMEOUT
@@ -375,7 +386,7 @@ def embedded_database(data_dir: Path) -> Iterator[CommandDatabase]:
             raise EmbeddedError(f"the data directory {data_dir} stayed busy (another labelgate command?)")
         time.sleep(0.1)
     try:
-        postgres = _start_postgres(data_dir)
+        postgres = _start_postgres(data_dir, PortMemory(data_dir))
         try:
             yield CommandDatabase(postgres.url(DATABASE_NAME), started=True)
         finally:

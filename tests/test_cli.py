@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import shutil
@@ -23,8 +24,9 @@ import pytest
 from tests.processes import processes_using
 
 REPO = Path(__file__).resolve().parent.parent
-_SCRIPT = Path(sys.executable).parent / "labelgate"
-LABELGATE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
+# `python -m` from this checkout (cwd=REPO comes first on sys.path), not the venv's `labelgate` script: a
+# venv shared by several checkouts (git worktrees) runs the code of whichever one it was installed from.
+LABELGATE = [sys.executable, "-m", "gateway.cli"]
 READY_TIMEOUT = 60.0
 
 
@@ -163,7 +165,8 @@ def test_serve_embedded_lifecycle(workdir: Path, serves: list[Serve]) -> None:
     assert list(version) == ["version"] and version["version"].startswith("0.")
     assert httpx.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
     assert (data / "s3-credentials.json").stat().st_mode & 0o777 == 0o600
-    assert '"s3_endpoint": "127.0.0.1:' in (data / "services.json").read_text()  # signed URLs name 127.0.0.1
+    running = json.loads((data / "services.json").read_text())
+    assert running["s3_endpoint"].startswith("127.0.0.1:")  # signed URLs name 127.0.0.1
 
     # create-user while serve runs: through the running PostgreSQL (services.json).
     bob_key = create_user(data, "--email", "bob@example.com", "--organization", "Acme")
@@ -188,6 +191,13 @@ def test_serve_embedded_lifecycle(workdir: Path, serves: list[Serve]) -> None:
     serves.append(second)
     base = second.wait_ready()
     assert second.lines == [f"GraphiQL: {base}/graphql"]
+    restarted = json.loads((data / "services.json").read_text())
+    # Same ports as before the restart (ports.json): earlier signed URLs still name the right S3.
+    assert (restarted["postgres_port"], restarted["s3_endpoint"]) == (running["postgres_port"], running["s3_endpoint"])
+    assert json.loads((data / "ports.json").read_text()) == {
+        "postgres": running["postgres_port"],
+        "s3": int(running["s3_endpoint"].rsplit(":", 1)[1]),
+    }
     assert viewer(base, admin_key) == admin
     assert viewer(base, bob_key) == bob
     carol = viewer(base, carol_key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 import socket
 import tempfile
@@ -24,6 +26,8 @@ from gateway.embedded import (
     weed_ports,
 )
 from gateway.embedded.ports import WEED_PORT_LIMIT
+from gateway.embedded.remembered_ports import PortMemory
+from gateway.embedded_run import prepare_data_dir, start_services
 from tests.processes import processes_using
 
 ACCESS_KEY = "test-access-key"
@@ -122,3 +126,53 @@ def test_seaweedfs_auth_objects_presign_and_restart(base_dir: Path) -> None:
     finally:
         s3.stop()
     assert processes_using(base_dir) == []
+
+
+def _listening(port: int) -> socket.socket:
+    """A socket holding ``port`` (SO_REUSEADDR: the port may still have TIME_WAIT sockets of the server)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+def test_services_keep_their_ports_across_restarts(base_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data_dir = prepare_data_dir(base_dir)
+    caplog.set_level(logging.INFO, logger="labelgate.embedded")
+    with start_services(data_dir, "lg-ports") as first:
+        ports = {"postgres": first.postgres.port, "s3": first.s3.port}
+    assert json.loads((data_dir / "ports.json").read_text()) == ports
+
+    caplog.clear()
+    with start_services(data_dir, "lg-ports") as second:
+        assert {"postgres": second.postgres.port, "s3": second.s3.port} == ports
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+    # Both remembered ports busy: others are chosen, with a warning each, and remembered instead.
+    caplog.clear()
+    with _listening(ports["postgres"]), _listening(ports["s3"]), start_services(data_dir, "lg-ports") as third:
+        moved = {"postgres": third.postgres.port, "s3": third.s3.port}
+        # Same data on the new port: the bucket of the first start is there.
+        credentials = third.credentials
+        client = Minio(third.s3.endpoint, credentials.access_key, credentials.secret_key, secure=False)
+        assert client.bucket_exists("lg-ports")
+    assert moved["postgres"] != ports["postgres"] and moved["s3"] != ports["s3"]
+    for what, service in (("PostgreSQL", "postgres"), ("SeaweedFS S3", "s3")):
+        expected = f"{what}: port {ports[service]} (remembered in {data_dir / 'ports.json'}) is busy"
+        assert expected in caplog.text, caplog.text
+    assert json.loads((data_dir / "ports.json").read_text()) == moved
+
+    with start_services(data_dir, "lg-ports") as fourth:
+        assert {"postgres": fourth.postgres.port, "s3": fourth.s3.port} == moved
+    assert processes_using(base_dir) == []
+
+
+@pytest.mark.parametrize("content", ["{not json", "[55432]", '{"postgres": "55432", "s3": 0}'])
+def test_an_unreadable_ports_file_means_the_defaults(
+    base_dir: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    (base_dir / "ports.json").write_text(content)
+    memory = PortMemory(base_dir)
+    assert memory.preferred("postgres", 55432) == 55432 and memory.preferred("s3", 8333) == 8333
+    assert "ignoring" in caplog.text
