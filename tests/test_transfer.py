@@ -160,14 +160,16 @@ async def test_bad_key_and_unknown_project_are_clear_errors(live_gateway, seeder
     assert done.returncode == 1 and "no API key" in done.stderr
 
 
-async def test_a_labeler_gets_the_forbidden_message_per_batch(live_gateway, seeder, tmp_path) -> None:
+async def test_an_error_every_batch_would_get_stops_the_run_once(live_gateway, seeder, tmp_path) -> None:
     org = await seeder.organization()
     user, key = await seeder.user(org)
     project = await seeder.project(org, members={user.id: "LABELER"})
-    _images(tmp_path, 2)
-    done = labelgate(live_gateway, key, "import", "--project", project.id, str(tmp_path))
-    assert done.returncode == 1 and "FORBIDDEN" in done.stderr and "failed 2" in done.stdout, done.stderr
-    assert "Traceback" not in done.stderr
+    _images(tmp_path, 20)
+    done = labelgate(live_gateway, key, "import", "--project", project.id, str(tmp_path), "--batch", "2")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("FORBIDDEN: You may not upload to") == 1, done.stderr  # reported once, not per batch
+    assert done.stdout.startswith("stopped by an error: imported 0, skipped 0, failed "), done.stdout
+    assert int(done.stdout.split("failed ")[1].split(",")[0]) < 20  # later batches were not sent
 
 
 async def test_resume_after_ctrl_c_imports_every_file_exactly_once(live_gateway, seeder, tmp_path) -> None:

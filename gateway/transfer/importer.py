@@ -1,7 +1,7 @@
 """`labelgate import`: files and manifests into a project, through the public GraphQL API only.
 
 Per batch of `--batch` items: one `createUploadBucketSignedUrls` for its local files, their PUTs
-(at most `--parallel` at once, over all batches), one `appendManyAssets` (content = the uploaded
+(from `--parallel` threads, over all batches), one `appendManyAssets` (content = the uploaded
 object's key, or the item's URL), and for COCO one `appendManyLabels`. A few batches are in flight
 at once, so one batch's append overlaps the next one's uploads.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.transfer import coco
-from gateway.transfer.client import GraphQLClient, TransferError
+from gateway.transfer.client import ApiError, GraphQLClient, TransferError, Uploader
 from gateway.transfer.progress import Summary, progress_bar, say
 from gateway.transfer.sources import Item, Source, read_source
 
@@ -44,6 +44,8 @@ ASSETS_LABELED = """query($where: AssetWhere!) {
 UPDATE_INTERFACE = """mutation($id: ID!, $data: UpdateProjectData!) {
   updateProject(id: $id, data: $data) { id } }"""
 
+# Errors that every later batch would get too (the key, the role, an archived project): the run stops.
+FATAL_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "LOCKED"}
 MAX_BATCH = 1000  # createUploadBucketSignedUrls signs at most 1000 paths a call
 EXISTING_CHUNK = 5000
 
@@ -136,25 +138,38 @@ def _duplicates(items: list[Item]) -> list[str]:
 
 
 class Importer:
-    def __init__(self, client: GraphQLClient, options: ImportOptions, plan: LabelPlan | None, summary: Summary):
+    def __init__(
+        self,
+        client: GraphQLClient,
+        uploader: Uploader,
+        options: ImportOptions,
+        plan: LabelPlan | None,
+        summary: Summary,
+    ):
         self.client = client
+        self.uploader = uploader
         self.options = options
         self.plan = plan
         self.summary = summary
-        self.uploads = asyncio.Semaphore(options.parallel)
         self.bar = None
+        self.stop = asyncio.Event()  # no new batch once set (Ctrl-C, or an error every batch would get)
+
+    def _failed(self, what: str, count: int, exc: TransferError) -> None:
+        self.summary.failed += count
+        if isinstance(exc, ApiError) and exc.code in FATAL_CODES:
+            if self.summary.stopped_by is None:
+                self.summary.stopped_by = str(exc)
+                say(f"{what} failed: {exc}; stopping")
+            self.stop.set()
+        else:
+            say(f"{what} failed: {exc}")
 
     # --- one batch ---
 
     async def _upload(self, item: Item, url: str) -> None:
         assert item.path is not None
-        async with self.uploads:
-            try:
-                content = await asyncio.to_thread(item.path.read_bytes)
-            except OSError as exc:
-                raise TransferError(f"cannot read {item.path}: {exc.strerror or exc}") from None
-            content_type = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
-            await self.client.put(url, content, content_type)
+        content_type = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
+        await self.uploader.put_file(url, item.path, content_type)
 
     async def _upload_all(self, batch: list[Item]) -> tuple[list[Item], dict[str, str]]:
         """The items ready to append (uploads that failed are reported and counted) and their content."""
@@ -199,8 +214,7 @@ class Importer:
         try:
             ready, content = await self._upload_all(batch)
         except TransferError as exc:  # signing refused: the whole batch
-            self.summary.failed += len(batch)
-            say(f"batch {batch[0].external_id} … ({len(batch)} items) failed: {exc}")
+            self._failed(f"batch {batch[0].external_id} … ({len(batch)} items)", len(batch), exc)
             ready = []
         if ready:
             data = self._append_data(ready, content)
@@ -209,8 +223,7 @@ class Importer:
                     "assets"
                 ]
             except TransferError as exc:
-                self.summary.failed += len(ready)
-                say(f"batch {ready[0].external_id} … ({len(ready)} assets) failed: {exc}")
+                self._failed(f"batch {ready[0].external_id} … ({len(ready)} assets)", len(ready), exc)
             else:
                 self.summary.done += len(assets)
                 if self.plan is not None:
@@ -266,7 +279,7 @@ class Importer:
 
     # --- the run ---
 
-    async def run(self, todo: list[Item], stop: asyncio.Event) -> None:
+    async def run(self, todo: list[Item]) -> None:
         in_flight = max(2, self.options.parallel // 4)
         pending: set[asyncio.Task[None]] = set()
         try:
@@ -275,7 +288,7 @@ class Importer:
                     done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
                         task.result()  # an unexpected error stops the run
-                if stop.is_set():
+                if self.stop.is_set():
                     break
                 pending.add(asyncio.create_task(self._batch(batch)))
             for task in asyncio.as_completed(pending):
@@ -297,37 +310,39 @@ async def run_import(options: ImportOptions) -> Summary:
     if duplicates:
         raise TransferError(f"{options.source}: external ids appear more than once: {', '.join(duplicates[:5])}")
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
     main = asyncio.current_task()
+    importer: Importer | None = None
 
     def interrupt() -> None:
-        if stop.is_set() and main is not None:
-            main.cancel()
+        if summary.interrupted or importer is None:
+            if main is not None:
+                main.cancel()
             return
-        stop.set()
+        importer.stop.set()
         summary.interrupted = True
         say("stopping: finishing the batches in flight (Ctrl-C again to abandon them)")
 
     loop.add_signal_handler(signal.SIGINT, interrupt)
-    importer = None
+    uploader = Uploader(options.parallel)
     try:
-        async with GraphQLClient(options.url, options.key, connections=options.parallel + 4) as client:
+        async with GraphQLClient(options.url, options.key) as client:
             project = await fetch_project(client, options.project_id)
             has_labels = source.kind == "coco" and any(i.annotations for i in source.items)
             plan = await prepare_labels(client, project, source, options.create_interface) if has_labels else None
             existing = await existing_external_ids(client, options.project_id, [i.external_id for i in source.items])
             todo = [i for i in source.items if i.external_id not in existing]
             summary.skipped = len(source.items) - len(todo)
-            importer = Importer(client, options, plan, summary)
+            importer = Importer(client, uploader, options, plan, summary)
             if plan is not None and existing:
                 await importer.label_unlabeled([i for i in source.items if i.external_id in existing])
             with progress_bar(len(source.items), initial=summary.skipped, description="import") as bar:
                 importer.bar = bar
-                await importer.run(todo, stop)
+                await importer.run(todo)
     except asyncio.CancelledError:
         summary.interrupted = True
         with contextlib.suppress(ValueError):
             main.uncancel() if main is not None else None
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        uploader.close()
     return summary

@@ -43,6 +43,7 @@ class Summary:
     labels: int = 0
     label_failures: int = 0
     interrupted: bool = False
+    stopped_by: str | None = None  # the error that stopped the run early
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -55,7 +56,8 @@ class Summary:
         if self.labels or self.label_failures:
             parts.append(f"labels {self.labels}" + (f" ({self.label_failures} failed)" if self.label_failures else ""))
         parts += [f"elapsed {self.elapsed:.1f} s", f"{rate:.1f} assets/s"]
-        return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
+        prefix = "interrupted: " if self.interrupted else "stopped by an error: " if self.stopped_by else ""
+        return prefix + ", ".join(parts)
 
     @property
     def exit_code(self) -> int:
