@@ -37,6 +37,7 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl PostgresqlImpl." & co.
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request of `import` / `export`
 
 
 def _load_settings() -> Settings:

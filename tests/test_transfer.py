@@ -301,3 +301,25 @@ async def test_coco_import_then_export_round_trip(live_gateway, seeder, tmp_path
     )
     assert again.returncode == 0 and "imported 0, skipped 3, failed 0" in again.stdout, again.stderr
     assert sum(len(a["labels"]) for a in assets_of(live_gateway, key, project.id)) == 2  # no label twice
+
+
+async def test_a_coco_rerun_labels_images_appended_without_their_label(live_gateway, seeder, tmp_path) -> None:
+    """As after a run stopped between a batch's appendManyAssets and its appendManyLabels."""
+    project, key = await _manager(seeder)
+    _coco(tmp_path)
+    source = str(tmp_path / "coco.json")
+    images = ("--images", str(tmp_path / "images"))
+    done = labelgate(live_gateway, key, "import", "--project", project.id, source, *images, "--create-interface")
+    assert done.returncode == 0, done.stderr
+    # one line: no log line per request, no progress bar (stderr is not a terminal)
+    assert done.stderr.splitlines() == [
+        f"jsonInterface of project {project.id}: OBJECT_DETECTION categories car, traffic light added"
+    ]
+    delete = "mutation($where: LabelWhere!) { deleteLabelsWhere(where: $where) { succeeded { labelId } } }"
+    where = {"asset": {"project": {"id": project.id}, "externalIdStrictlyIn": ["street.png"]}}
+    assert len(graphql(live_gateway, key, delete, {"where": where})["deleteLabelsWhere"]["succeeded"]) == 1
+    again = labelgate(live_gateway, key, "import", "--project", project.id, source, *images)
+    assert again.returncode == 0, again.stderr
+    assert "imported 0, skipped 3, failed 0, labels 1" in again.stdout, again.stdout
+    labels = {a["externalId"]: len(a["labels"]) for a in assets_of(live_gateway, key, project.id)}
+    assert labels == {"street.png": 1, "field.png": 1, "empty.png": 0}

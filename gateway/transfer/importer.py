@@ -127,14 +127,20 @@ async def prepare_labels(client: GraphQLClient, project: dict[str, Any], source:
             found[1].setdefault("content", {}).setdefault("categories", {}).update(added)
         await client.execute(UPDATE_INTERFACE, {"id": project["id"], "data": {"jsonInterface": json.dumps(interface)}})
         say(f"jsonInterface of project {project['id']}: OBJECT_DETECTION categories {', '.join(missing)} added")
-    name, job = coco.detection_job(interface)  # type: ignore[misc]
-    keys, _ = coco.match_categories(source.categories, job)
-    return LabelPlan(name, keys)
+    found = coco.detection_job(interface)
+    assert found is not None  # found, or just added
+    keys, _ = coco.match_categories(source.categories, found[1])
+    return LabelPlan(found[0], keys)
 
 
 def _duplicates(items: list[Item]) -> list[str]:
     seen: set[str] = set()
-    return [i.external_id for i in items if i.external_id in seen or seen.add(i.external_id)]  # type: ignore[func-returns-value]
+    duplicates = []
+    for item in items:
+        if item.external_id in seen:
+            duplicates.append(item.external_id)
+        seen.add(item.external_id)
+    return duplicates
 
 
 class Importer:
@@ -176,7 +182,7 @@ class Importer:
         content = {i.external_id: i.url for i in batch if i.url is not None}
         local = [i for i in batch if i.path is not None]
         if not local:
-            return batch, content  # type: ignore[return-value]
+            return batch, content
         keys = [object_key(self.options.project_id, i) for i in local]
         urls = (await self.client.execute(SIGN, {"filePaths": keys}))["urls"]
         uploads = (self._upload(i, u) for i, u in zip(local, urls, strict=True))
