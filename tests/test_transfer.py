@@ -4,12 +4,18 @@ errors a user can hit."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
 import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from pathlib import Path
 
@@ -95,6 +101,32 @@ async def test_folder_import_uploads_every_file_once(live_gateway, seeder, tmp_p
     again = labelgate(live_gateway, key, "import", "--project", project.id, str(tmp_path / "pics"))
     assert again.returncode == 0 and "imported 0, skipped 7, failed 0" in again.stdout
     assert len(assets_of(live_gateway, key, project.id)) == 7
+
+
+async def test_a_terminal_gets_a_progress_bar(live_gateway, seeder, tmp_path) -> None:
+    project, key = await _manager(seeder)
+    _images(tmp_path, 12)
+    master, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    command = [sys.executable, "-m", "gateway.cli", "import", "--project", project.id, str(tmp_path)]
+    command += ["--url", live_gateway.url, "--batch", "4"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, cwd=REPO, env=_env(key))
+    os.close(terminal)
+    drawn: list[bytes] = []
+
+    def read() -> None:
+        with contextlib.suppress(OSError):  # EIO once the process has exited
+            while chunk := os.read(master, 65536):
+                drawn.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    out, _ = process.communicate(timeout=60)
+    reader.join(10)
+    os.close(master)
+    assert process.returncode == 0 and out.startswith("imported 12,")
+    bar = b"".join(drawn).decode()
+    assert "import: 100%|" in bar and "12/12 [" in bar and "asset/s]" in bar, bar
 
 
 async def test_manifest_import_with_metadata_urls_sets_and_sensors(live_gateway, seeder, tmp_path) -> None:
