@@ -214,6 +214,14 @@ def _api_key(args: argparse.Namespace) -> str:
     return key
 
 
+def _ignore_late_interrupts() -> None:
+    """The run is over (its own Ctrl-C handling is done): another Ctrl-C while the summary is printed
+    and the process winds down must not kill it by SIGINT instead of its exit code."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.transfer.importer import ImportOptions, run_import
 
@@ -228,6 +236,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         create_interface=args.create_interface,
     )
     summary = asyncio.run(run_import(options))
+    _ignore_late_interrupts()
     print(summary.line("imported"), flush=True)
     return summary.exit_code
 
@@ -239,6 +248,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         url=args.url, key=_api_key(args), project_id=args.project, format=args.format, out=Path(args.out)
     )
     summary = asyncio.run(run_export(options))
+    _ignore_late_interrupts()
     print(summary.line("exported"), flush=True)
     return summary.exit_code
 

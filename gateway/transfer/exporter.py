@@ -5,7 +5,6 @@ its latest DEFAULT or REVIEW label)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -155,8 +154,8 @@ async def run_export(options: ExportOptions) -> Summary:
                 say(f"{writer.unsized} labeled images have no known size: their annotations are left out")
     except asyncio.CancelledError:
         summary.interrupted = True
-        with contextlib.suppress(ValueError):
-            main.uncancel() if main is not None else None
+        if main is not None:
+            main.uncancel()  # the cancellation was ours (Ctrl-C): the run ends normally, with its summary
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         partial.unlink(missing_ok=True)

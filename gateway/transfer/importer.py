@@ -47,7 +47,7 @@ UPDATE_INTERFACE = """mutation($id: ID!, $data: UpdateProjectData!) {
 # Errors that every later batch would get too (the key, the role, an archived project): the run stops.
 FATAL_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "LOCKED"}
 MAX_BATCH = 1000  # createUploadBucketSignedUrls signs at most 1000 paths a call
-EXISTING_CHUNK = 5000
+EXISTING_CHUNK = 1000  # well under LABELGATE_MAX_LIST_LENGTH
 
 
 @dataclass
@@ -346,8 +346,8 @@ async def run_import(options: ImportOptions) -> Summary:
                 await importer.run(todo)
     except asyncio.CancelledError:
         summary.interrupted = True
-        with contextlib.suppress(ValueError):
-            main.uncancel() if main is not None else None
+        if main is not None:
+            main.uncancel()  # the cancellation was ours (Ctrl-C): the run ends normally, with its summary
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         uploader.close()
