@@ -27,7 +27,7 @@ from tests.images import png_bytes
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = """query($where: AssetWhere!, $skip: Int!) {
   assets(where: $where, first: 100, skip: $skip) {
-    id externalId jsonMetadata mimeType sensor timestamp url resolution { width height }
+    id externalId jsonMetadata mimeType sensor timestamp sessionId url resolution { width height }
     labels { labelType jsonResponse } sets { id }
   } }"""
 
@@ -159,15 +159,29 @@ async def test_manifest_import_with_metadata_urls_sets_and_sensors(live_gateway,
     assert by_id["remote-b"]["url"] == "https://cdn.example.com/b.jpg"
     assert json.loads(by_id["remote-b"]["jsonMetadata"]) == {"camera": "rear"}
 
-    lines = [{"external_id": "j1", "url": "https://cdn.example.com/j1.jpg", "metadata": {"n": 1}}]
+    drive = await seeder.session(project)
+    lines = [
+        {"external_id": "j1", "url": "https://cdn.example.com/j1.jpg", "metadata": {"n": 1}},
+        {
+            "url": "https://cdn.example.com/j2.jpg",
+            "session_id": drive.id,
+            "timestamp": "2026-05-01T10:00:00Z",
+            "sensor": "lidar",
+            "sets": [asset_set.id],
+        },
+    ]
     (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     done = labelgate(live_gateway, key, "import", "--project", project.id, str(tmp_path / "m.jsonl"))
     assert done.returncode == 0, done.stderr
     exported = tmp_path / "out.jsonl"
     done = labelgate(live_gateway, key, "export", "--project", project.id, "--format", "jsonl", str(exported))
-    assert done.returncode == 0, done.stderr and "exported 3" in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("exported 4, skipped 0, failed 0,"), done.stdout
     records = {r["external_id"]: r for r in map(json.loads, exported.read_text().splitlines())}
-    assert set(records) == {"local-a", "remote-b", "j1"} and records["j1"]["metadata"] == {"n": 1}
+    assert set(records) == {"local-a", "remote-b", "j1", "https://cdn.example.com/j2.jpg"}
+    assert records["j1"]["metadata"] == {"n": 1}
+    j2 = records["https://cdn.example.com/j2.jpg"]  # no external_id: the URL is the external id
+    assert j2["session_id"] == drive.id and j2["sensor"] == "lidar" and j2["timestamp"].startswith("2026-05-01T10:00")
 
 
 async def test_bad_manifest_rows_are_named(live_gateway, seeder, tmp_path) -> None:
