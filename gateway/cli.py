@@ -1,4 +1,5 @@
-"""The `labelgate` command: serve, migrate, create-user, create-api-key, storage-backlog.
+"""The `labelgate` command: serve, migrate, create-user, create-api-key, storage-backlog, metadata-columns,
+import, export.
 
 Configuration comes from `LABELGATE_*` environment variables (gateway.settings). With neither
 LABELGATE_DATABASE_URL nor LABELGATE_S3_ENDPOINT, every command works on the embedded services
@@ -36,6 +37,7 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl PostgresqlImpl." & co.
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request of `import` / `export`
 
 
 def _load_settings() -> Settings:
@@ -203,6 +205,54 @@ def cmd_metadata_columns(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run(url))
 
 
+def _api_key(args: argparse.Namespace) -> str:
+    import os
+
+    key = args.key or os.environ.get("LABELGATE_API_KEY")
+    if not key:
+        raise CliError("no API key: pass --key or set LABELGATE_API_KEY")
+    return key
+
+
+def _ignore_late_interrupts() -> None:
+    """The run is over (its own Ctrl-C handling is done): another Ctrl-C while the summary is printed
+    and the process winds down must not kill it by SIGINT instead of its exit code."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.transfer.importer import ImportOptions, run_import
+
+    options = ImportOptions(
+        url=args.url,
+        key=_api_key(args),
+        project_id=args.project,
+        source=Path(args.source),
+        batch=args.batch,
+        parallel=args.parallel,
+        images=Path(args.images) if args.images else None,
+        create_interface=args.create_interface,
+    )
+    summary = asyncio.run(run_import(options))
+    _ignore_late_interrupts()
+    print(summary.line("imported"), flush=True)
+    return summary.exit_code
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.transfer.exporter import ExportOptions, run_export
+
+    options = ExportOptions(
+        url=args.url, key=_api_key(args), project_id=args.project, format=args.format, out=Path(args.out)
+    )
+    summary = asyncio.run(run_export(options))
+    _ignore_late_interrupts()
+    print(summary.line("exported"), flush=True)
+    return summary.exit_code
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -304,6 +354,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop: how long to wait after retiring a column, so running gateways stop using it (default 10)",
     )
     metadata_columns.set_defaults(handler=cmd_metadata_columns)
+
+    api = argparse.ArgumentParser(add_help=False)
+    api.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    api.add_argument("--project", required=True, metavar="ID", help="the project's id")
+    api.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the gateway's base URL (default http://127.0.0.1:8080)"
+    )
+    api.add_argument("--key", help="API key (default: LABELGATE_API_KEY)")
+
+    import_ = commands.add_parser(
+        "import",
+        parents=[api],
+        help="import a folder, a CSV/JSONL manifest or a COCO file into a project, through the API",
+        description="Upload local files through signed URLs and append them as assets in batches (URLs are "
+        "appended as they are); COCO annotations become labels. External ids already in the project are "
+        "skipped, so a re-run after an interruption finishes the job. Ctrl-C stops after the batches in flight "
+        "(exit 130). Prints a summary; exits 1 when something failed.",
+    )
+    import_.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="a folder (external id = relative path), a .csv or .jsonl manifest, or a COCO .json",
+    )
+    import_.add_argument("--batch", type=int, default=100, help="assets per appendManyAssets call (default 100)")
+    import_.add_argument("--parallel", type=int, default=8, help="uploads at once (default 8)")
+    import_.add_argument("--images", metavar="DIR", help="COCO: folder of the image files (default: the COCO file's)")
+    import_.add_argument(
+        "--create-interface",
+        action="store_true",
+        help="COCO: add an OBJECT_DETECTION job (or its missing categories) to the project's jsonInterface",
+    )
+    import_.set_defaults(handler=cmd_import)
+
+    export = commands.add_parser(
+        "export",
+        parents=[api],
+        help="export a project's assets and labels to JSONL or COCO, through the API",
+        description="Page through the project's assets with their labels. jsonl: one asset a line with every "
+        "label; coco: images (file_name = external id) and the objects of each asset's latest DEFAULT or REVIEW "
+        "label in the project's OBJECT_DETECTION job.",
+    )
+    export.add_argument("--format", choices=["jsonl", "coco"], default="jsonl")
+    export.add_argument("out", metavar="OUT", help="file to write (replaced once the export is complete)")
+    export.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -323,6 +417,7 @@ _OPERATOR_ERRORS = (
     ("gateway.bootstrap", "BootstrapError"),
     ("gateway.embedded_run", "EmbeddedError"),
     ("gateway.serve", "ServeError"),
+    ("gateway.transfer.client", "TransferError"),
 )
 
 
