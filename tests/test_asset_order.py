@@ -269,7 +269,6 @@ async def test_crafted_ordered_cursors_are_bad_input(api, seeder, order_by, key)
         ({"orderBy": [{"field": "PRIORITY"}, {"field": "PRIORITY", "direction": "DESC"}], "first": 1}, "twice"),
         ({"orderBy": [{"field": "PRIORITY"}] * 6, "first": 1}, "at most 5"),
         ({"first": 1, "last": 1}, "exactly one of `first`"),
-        ({}, "exactly one of `first`"),
     ],
 )
 async def test_bad_orders_and_windows_are_bad_input(api, seeder, variables, message) -> None:
