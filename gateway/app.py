@@ -215,6 +215,7 @@ class Services:
             settings.database_url,
             settings.database_pool_size,
             statement_timeout_seconds=settings.request_timeout_seconds,
+            pgbouncer=settings.database_pgbouncer,
         )
         self.rate_limiter = RateLimiter.from_settings(settings)
         self.auth_cache = AuthCache.from_settings(settings)

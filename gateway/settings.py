@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL, e.g. postgresql+asyncpg://user:pw@host:5432/labelgate"
     )
     database_pool_size: int = 10
+    database_pgbouncer: bool = Field(
+        default=False,
+        description="the database URL names PgBouncer in transaction pooling mode: no prepared statement "
+        "outlives its statement and no statement_timeout is sent at connect (set it on the role; "
+        "README, 'Behind PgBouncer')",
+    )
 
     s3_endpoint: str | None = Field(default=None, description="host:port of the S3 API the gateway talks to")
     s3_public_endpoint: str | None = Field(

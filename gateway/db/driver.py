@@ -22,7 +22,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
-from gateway.db.session import cancel_backend, finish_despite_cancellation
+from gateway.db.session import cancel_running_statement, finish_despite_cancellation
 
 # Called with the engine and the SQL text of each statement `fetch_value` sends, before it is sent.
 statement_watchers: list[Callable[[AsyncEngine, str], None]] = []
@@ -51,5 +51,5 @@ async def _fetch_value(engine: AsyncEngine, connection: asyncpg.Connection, sql:
         watcher(engine, sql)
     return await finish_despite_cancellation(
         connection.fetchval(sql, *arguments),
-        lambda: cancel_backend(engine.url, connection.get_server_pid()),
+        lambda: cancel_running_statement(connection),
     )

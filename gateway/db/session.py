@@ -19,8 +19,9 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import asyncpg
+from asyncpg import connect_utils
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -78,26 +79,40 @@ async def finish_despite_cancellation(
     return task.result()
 
 
-async def cancel_statement(session: AsyncSession, noted: list[Any]) -> None:
+async def cancel_statement(noted: list[Any]) -> None:
     """Asks PostgreSQL to cancel the statement running on the connection in `noted` (if any)."""
-    if noted and session.bind is not None:
-        await cancel_backend(session.bind.url, noted[0].get_server_pid())
+    if noted:
+        await cancel_running_statement(noted[0])
 
 
-async def cancel_backend(url: URL, pid: int) -> None:
-    """Asks PostgreSQL to cancel the statement backend `pid` runs, from a connection of its own.
-    Harmless when the statement has just ended: a backend cancels only what it is running.
-    Failures are logged: the statement timeout still bounds the wait."""
-    url = url.set(drivername="postgresql")
+async def cancel_running_statement(connection: asyncpg.Connection) -> None:
+    """Asks the server to cancel the statement `connection` runs, with the protocol's CancelRequest:
+    a message on a connection of its own naming the process id and secret key the server gave
+    `connection` at start-up. Harmless when the statement has just ended: a backend cancels only
+    what it is running. Failures are logged: the statement timeout still bounds the wait.
+
+    Not `pg_cancel_backend(pid)`: behind PgBouncer the pid a client connection knows is PgBouncer's,
+    and the server connection running the statement changes from one transaction to the next, while
+    PgBouncer forwards a CancelRequest to the server connection its client is using at that moment.
+    Directly to PostgreSQL it is the same request `pg_cancel_backend` makes, without a login.
+
+    asyncpg sends this request itself only when the task awaiting a statement is cancelled, which
+    `finish_despite_cancellation` prevents (SQLAlchemy would drop the connection); its sender and the
+    key are not public API, so they are reached here, in one place."""
+    protocol = connection._protocol
     try:
         async with asyncio.timeout(_CANCEL_TIMEOUT_SECONDS):
-            connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-            try:
-                await connection.fetchval("SELECT pg_cancel_backend($1)", pid)
-            finally:
-                await connection.close()
+            await connect_utils._cancel(
+                loop=asyncio.get_running_loop(),
+                addr=connection._addr,
+                params=connection._params,
+                backend_pid=protocol.backend_pid,
+                backend_secret=protocol.backend_secret,
+            )
+    except ConnectionResetError:
+        pass  # some servers reset the cancel connection once they have read the request
     except Exception:
-        log.warning("could not cancel the statement of backend %s", pid, exc_info=True)
+        log.warning("could not cancel the statement of backend %s", connection.get_server_pid(), exc_info=True)
 
 
 def _finishes_despite_cancellation(method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Awaitable[T]]:
@@ -107,7 +122,7 @@ def _finishes_despite_cancellation(method: Callable[..., Coroutine[Any, Any, T]]
         token = _statement_connection.set(noted)
         try:
             operation = method(self, *args, **kwargs)
-            return await finish_despite_cancellation(operation, lambda: cancel_statement(self, noted))
+            return await finish_despite_cancellation(operation, lambda: cancel_statement(noted))
         finally:
             _statement_connection.reset(token)
 
