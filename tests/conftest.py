@@ -209,3 +209,21 @@ def kili_connect(kili_driver, live_gateway):
 def kili_legacy_connect(kili_legacy_driver, live_gateway):
     """`kili_legacy_connect(api_key)` → a kili 2.164.0 client (checks on) talking to the live gateway."""
     return _connector(kili_legacy_driver, live_gateway)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(settings: Settings):
+    """PgBouncer in transaction mode in front of the test database, with 2 server connections: a
+    client's consecutive transactions land on different ones all the time (tests/pgbouncer.py)."""
+    from tests.pgbouncer import PgBouncer
+
+    assert settings.database_url
+    bouncer = PgBouncer(settings.database_url, pool_size=2)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_settings(settings: Settings, pgbouncer) -> Settings:
+    """The test settings with the database reached through PgBouncer (and the setting for it on)."""
+    return settings.model_copy(update={"database_url": pgbouncer.url, "database_pgbouncer": True})
