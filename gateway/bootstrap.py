@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.auth import DEFAULT_KEY_LIFETIME, generate_api_key, new_api_key_row
+from gateway.db.engine import pgbouncer_connect_args
 from gateway.db.models import Organization, User
 
 ADMIN_EMAIL = "admin@labelgate.local"
@@ -43,8 +44,9 @@ class NewUser:
 
 @asynccontextmanager
 async def database_session(database_url: str) -> AsyncIterator[AsyncSession]:
-    """A session on a throwaway engine (no pool), for one command."""
-    engine = create_async_engine(database_url, poolclass=NullPool)
+    """A session on a throwaway engine (no pool), for one command. Without statement caches (worth
+    nothing for a few statements), so it works through PgBouncer in transaction mode too."""
+    engine = create_async_engine(database_url, poolclass=NullPool, connect_args=pgbouncer_connect_args())
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             yield session

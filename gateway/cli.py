@@ -179,7 +179,7 @@ def cmd_metadata_columns(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.db.metadata_columns import add_column, drop_column, list_columns
 
     async def run(url: str) -> int:
-        engine = make_engine(url)
+        engine = make_engine(url, pgbouncer=settings.database_pgbouncer)
         try:
             if args.action == "add":
                 for key in args.keys:

@@ -7,6 +7,9 @@ hangs up, though PgBouncer hides the server's process id and no statement_timeou
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 
 import httpx
@@ -205,3 +208,20 @@ async def test_a_client_that_hangs_up_stops_its_statement_through_pgbouncer(pgbo
         assert response.json() == {"data": {"countProjects": 0}}
     finally:
         gateway.stop()
+
+
+def test_migrations_and_user_commands_work_through_pgbouncer(pgbouncer, settings):
+    """`labelgate migrate` and `create-user` (and `serve`'s first admin) make throwaway engines, each in
+    a process of its own: asyncpg numbers its cached statements per process (__asyncpg_stmt_1__, ...),
+    so without the caches off the next process's names meet those the last one left on the few
+    server connections ("prepared statement ... already exists")."""
+    org_name = unique("cli-org")
+    env = {**os.environ, "LABELGATE_DATABASE_URL": pgbouncer.url, "LABELGATE_S3_ENDPOINT": settings.s3_endpoint or ""}
+    commands = [["migrate"]] + [
+        ["create-user", "--email", f"{unique('cli')}@example.com", "--organization", org_name] for _ in range(2)
+    ]
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", *command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr[-2000:]

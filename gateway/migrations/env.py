@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import gateway.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from gateway.db.engine import pgbouncer_connect_args
 
 target_metadata = SQLModel.metadata
 
@@ -18,7 +19,10 @@ def _run(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+    # Without statement caches (worth nothing for one run), so migrations work through PgBouncer in
+    # transaction mode too: each migration runs in one transaction, and none sets anything for the session.
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = create_async_engine(url, connect_args=pgbouncer_connect_args())
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
