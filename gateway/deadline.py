@@ -5,12 +5,13 @@ Two mechanisms, one per side of the database connection:
 - `RequestDeadlineMiddleware` runs the rest of the app in a task of its own and cancels that task
   when the budget (`LABELGATE_REQUEST_TIMEOUT_SECONDS`) runs out, answering 504 `TIMEOUT`, or when
   the client disconnects (ASGI `http.disconnect`). Cancelling the task cancels the statement in
-  flight: asyncpg sends PostgreSQL a cancel request for it, a write transaction rolls back
+  flight: PostgreSQL gets a cancel request for it (`gateway.db.session`), a write transaction rolls back
   (`write_transaction` rolls back on any exception, cancellation included) and the session's
   connection goes back to the pool once the cancellation is through.
-- PostgreSQL's `statement_timeout`, set per connection to the same budget (`make_engine`), stops a
-  statement the gateway could not cancel itself (a blocked event loop, a lost cancel request). Its
-  error, `query_canceled`, is reported as `TIMEOUT` too (`statement_timeout_error`).
+- PostgreSQL's `statement_timeout`, set per connection to the same budget (`make_engine`; behind
+  PgBouncer, on the role: README, "Behind PgBouncer"), stops a statement the gateway could not cancel
+  itself (a blocked event loop, a lost cancel request). Its error, `query_canceled`, is reported as
+  `TIMEOUT` too (`statement_timeout_error`).
 """
 
 from __future__ import annotations
