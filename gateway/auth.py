@@ -1,7 +1,8 @@
 """API keys and the viewer they identify.
 
 Keys are random tokens shown once; the database keeps only their SHA-256. Clients send them as
-`Authorization: X-API-Key: <key>` (the Kili SDK's form) or as `X-API-Key: <key>`.
+`Authorization: Bearer <key>`, `Authorization: X-API-Key: <key>` (the Kili SDK's form) or as
+`X-API-Key: <key>` (`ACCEPTED_FORMS`).
 
 A key that authenticated is remembered by its process for `auth_cache_seconds` (`AuthCache`), so the
 hot path costs no database round trip: revoking a key, deactivating its user or changing the user's
@@ -30,6 +31,8 @@ from gateway.errors import Unauthenticated
 from gateway.settings import Settings
 
 KEY_PREFIX = "lg_"
+# The headers that carry a key, as the error for a missing key lists them.
+ACCEPTED_FORMS = "'Authorization: Bearer <key>', 'Authorization: X-API-Key: <key>' or 'X-API-Key: <key>'"
 DEFAULT_KEY_LIFETIME = timedelta(days=365 * 10)
 
 
@@ -108,10 +111,13 @@ def new_api_key_row(
 
 
 def api_key_from_headers(headers: Headers) -> str | None:
-    """The key a request carries, or None."""
+    """The key a request carries, or None (`ACCEPTED_FORMS`; the rate limiter reads keys here too)."""
     authorization = headers.get("authorization", "").strip()
-    if authorization.lower().startswith("x-api-key:"):
-        return authorization.split(":", 1)[1].strip() or None
+    scheme = authorization[:10].lower()
+    if scheme.startswith("bearer "):
+        return authorization[7:].strip() or None
+    if scheme == "x-api-key:":
+        return authorization[10:].strip() or None
     return headers.get("x-api-key", "").strip() or None
 
 
@@ -131,7 +137,7 @@ async def authenticate(db: AsyncSession, key: str | None, cache: AuthCache | Non
     `ServiceUnavailable` when the database cannot be reached to tell. With `cache`, a key confirmed
     recently costs no statement (see the module docstring for what that delays)."""
     if not key:
-        raise Unauthenticated("Missing API key: send the header 'Authorization: X-API-Key: <key>'.")
+        raise Unauthenticated(f"Missing API key: send it as {ACCEPTED_FORMS}.")
     key_hash = hash_api_key(key)
     cached = cache.get(key_hash) if cache is not None else None
     if cached is None:

@@ -24,6 +24,26 @@ async def test_both_header_forms_authenticate(api, client, seeder) -> None:
     assert response.json()["data"]["viewer"]["id"] == user.id
 
 
+@pytest.mark.parametrize("header", ["Bearer {key}", "bearer  {key} ", "X-API-Key: {key}", "x-api-key:{key}"])
+async def test_authorization_header_forms_authenticate(client, seeder, header) -> None:
+    """`Authorization: Bearer <key>` (any case of the scheme), next to the Kili SDK's `X-API-Key:` form."""
+    user, key = await seeder.user(await seeder.organization())
+    response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": header.format(key=key)})
+    assert response.json() == {"data": {"viewer": {"id": user.id, "email": user.email}}}
+
+
+async def test_a_bearer_token_that_is_not_a_key_is_refused(client) -> None:
+    response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": "Bearer lg_nope"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "Unknown or revoked" in response.json()["errors"][0]["message"]
+
+
+async def test_the_missing_key_error_names_every_accepted_header(api) -> None:
+    message = (await api.error(VIEWER, key=None))["message"]
+    for form in ("Authorization: Bearer <key>", "Authorization: X-API-Key: <key>", "'X-API-Key: <key>'"):
+        assert form in message, message
+
+
 @pytest.mark.parametrize("case", ["missing", "unknown", "expired"])
 async def test_bad_keys_get_a_json_unauthenticated_error(api, seeder, case) -> None:
     org = await seeder.organization()
