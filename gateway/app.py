@@ -27,9 +27,10 @@ from gateway.db.engine import make_engine, make_session_factory
 from gateway.db.metadata_columns import IndexedKeys, refreshing
 from gateway.db.read_only import is_query, use_read_only
 from gateway.deadline import RequestDeadlineMiddleware
-from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.errors import ErrorCode, GatewayError, ServiceUnavailable
 from gateway.gc_tuning import tune_for_serving
 from gateway.graphiql import page_response, static_files
+from gateway.health import Readiness, health
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
     read_graphql_request,
@@ -38,12 +39,14 @@ from gateway.http_errors import (
     status_of_answer,
 )
 from gateway.loaders import Loaders
+from gateway.metrics import PLANNER, RESOLVERS, Metrics, RequestObserver, note_error, note_lane, note_operation
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.planned_reads import PlannedReads
 from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.settings import Settings
 from gateway.storage import Storage
 from gateway.storage_outbox import storage_retries
+from gateway.tracing import tracing_middleware
 from resolvers.filters.metadata_keys import indexed_keys
 from resolvers.planner import PlannedQueryFailed, QueryPlanner
 from schema.build import build_schema
@@ -90,9 +93,11 @@ class GatewayGraphQL(GraphQL):
     ) -> ExecutionResult:
         """Runs the operation: a query without a transaction (`gateway.db.read_only`), in one statement
         when the planner covers it (`resolvers.planner`); the rest through Strawberry's resolvers."""
-        if is_query(request_data.query, request_data.operation_name, context.settings):
+        query = is_query(request_data.query, request_data.operation_name, context.settings)
+        if query:
             async with context.db_lock:
                 await use_read_only(context.db)
+        note_operation(request_data.query, request_data.operation_name, RESOLVERS, "query" if query else None)
         if self.planner is not None and request_adapter.method == "POST":
             try:
                 answer = await self.planner.answer(
@@ -101,6 +106,7 @@ class GatewayGraphQL(GraphQL):
             except PlannedQueryFailed as failed:
                 return failed_result(failed, context.request_id)
             if answer is not None:
+                note_lane(PLANNER)
                 return PlannedResult(data=None, errors=None, text=answer)
         return await super().execute_single(
             request=request,
@@ -114,7 +120,10 @@ class GatewayGraphQL(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         if isinstance(result, PlannedResult):
             return PlannedAnswer(result.text)
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        for error in response.get("errors") or ():
+            note_error((error.get("extensions") or {}).get("code", ErrorCode.INTERNAL.value))
+        return response
 
     def encode_json(self, data: object) -> str | bytes:
         if isinstance(data, PlannedAnswer):
@@ -208,6 +217,7 @@ class Services:
     """Long-lived resources shared by all requests."""
 
     def __init__(self, settings: Settings) -> None:
+        """`metrics` is None with LABELGATE_METRICS off."""
         if not settings.database_url:
             raise ValueError("no database configured (LABELGATE_DATABASE_URL)")
         self.settings = settings
@@ -222,6 +232,7 @@ class Services:
         self.session_factory = make_session_factory(self.engine)
         self.storage = Storage(settings)
         self.indexed_metadata = IndexedKeys()
+        self.metrics = Metrics(self.engine) if settings.metrics else None
 
 
 def failed_result(failed: PlannedQueryFailed, request_id: str | None) -> ExecutionResult:
@@ -245,23 +256,28 @@ def api_version(schema: strawberry.Schema) -> str:
     return f"{package_version('labelgate')}+{sdl_hash}"
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, tracer_provider: Any = None) -> Starlette:
+    """The app. `tracer_provider`: trace with this OpenTelemetry provider rather than per the settings
+    (`gateway.tracing`)."""
     services = Services(settings)
     graphql = GatewayGraphQL(services)
     version = api_version(graphql.schema)
+    metrics = services.metrics
 
     async def version_endpoint(request: Request) -> JSONResponse:
         return JSONResponse({"version": version})
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         if settings.gc_tuning:
             tune_for_serving()  # start-up is done: modules imported, schema built, app created
         async with (
-            storage_retries(services.session_factory, services.storage, settings),
+            storage_retries(
+                services.session_factory,
+                services.storage,
+                settings,
+                on_backlog=None if metrics is None else metrics.set_backlog,
+            ),
             refreshing(services.indexed_metadata, services.engine),
         ):
             yield
@@ -271,11 +287,16 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/api/label/v2/version", version_endpoint),
             Route("/healthz", health),
+            Route("/readyz", Readiness(services).endpoint),
+            *([Route("/metrics", metrics.endpoint)] if metrics is not None else []),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/api/label/v2/graphql", graphql, methods=["GET", "POST"]),
             static_files(),
         ],
-        middleware=middleware_stack(settings, services.rate_limiter),
+        middleware=[
+            *tracing_middleware(settings, services.engine, tracer_provider),
+            *middleware_stack(settings, services.rate_limiter, metrics),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
@@ -283,10 +304,12 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def middleware_stack(settings: Settings, rate_limiter: RateLimiter) -> list[Middleware]:
-    """The middleware every request passes, outermost first. CORS and the rate limit are left out
-    when they have nothing to do (no origin allowed, no limit): each layer costs every request a
-    call and a wrapped `send`, a tenth of a one-statement request's CPU for the two."""
+def middleware_stack(settings: Settings, rate_limiter: RateLimiter, metrics: Metrics | None) -> list[Middleware]:
+    """The middleware every request passes, outermost first. CORS, the rate limit and the observer
+    (metrics, access log) are left out when they have nothing to do (no origin allowed, no limit,
+    metrics and access log off): each layer costs every request a call and a wrapped `send`, a tenth
+    of a one-statement request's CPU for two."""
+    observer = Middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)
     cors = Middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -296,6 +319,7 @@ def middleware_stack(settings: Settings, rate_limiter: RateLimiter) -> list[Midd
     )
     return [
         Middleware(RequestIdMiddleware),
+        *([observer] if metrics is not None or settings.access_log else []),
         *([cors] if settings.cors_origins else []),
         *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter.enabled else []),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

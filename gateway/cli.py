@@ -21,6 +21,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
+from gateway.logs import configure_logging
 from gateway.settings import Settings
 
 log = logging.getLogger("labelgate")
@@ -28,16 +29,6 @@ log = logging.getLogger("labelgate")
 
 class CliError(Exception):
     """Shown as `labelgate: error: <message>`, exit code 1."""
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl PostgresqlImpl." & co.
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request of `import` / `export`
 
 
 def _load_settings() -> Settings:
@@ -430,9 +421,10 @@ def _operator_error_types() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log_level)
     try:
-        return args.handler(args, _load_settings())
+        settings = _load_settings()
+        configure_logging(args.log_level, settings.log_format)
+        return args.handler(args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -33,6 +33,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from gateway.errors import ErrorCode, GatewayError
+from gateway.metrics import note_error
 
 log = logging.getLogger("labelgate")
 
@@ -69,6 +70,7 @@ class RequestRejected(Exception):
 
 def error_document(message: str, code: ErrorCode, request_id: str | None) -> dict[str, Any]:
     """`{"errors": [...]}` with one coded error; no `data`, as nothing was executed."""
+    note_error(code.value)
     extensions: dict[str, Any] = {"code": code.value}
     if request_id:
         extensions["requestId"] = request_id

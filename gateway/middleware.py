@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import ErrorCode
 from gateway.http_errors import error_document
+from gateway.logs import request_id_var
 
 
 async def send_json_error(send: Send, status: int, message: str, code: ErrorCode, request_id: str | None) -> None:
@@ -29,7 +30,8 @@ async def send_json_error(send: Send, status: int, message: str, code: ErrorCode
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps the caller's `X-Request-Id`) and echoes it in the response."""
+    """Gives each request an id (or keeps the caller's `X-Request-Id`), echoes it in the response and
+    sets it for the log lines of the request (`gateway.logs.request_id_var`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,6 +43,7 @@ class RequestIdMiddleware:
         headers = dict(scope.get("headers") or [])
         request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)  # every log line of the request carries it (gateway.logs)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -48,7 +51,10 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 class BodyLimitMiddleware:

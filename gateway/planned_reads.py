@@ -31,6 +31,7 @@ from gateway.context import signing_instant
 from gateway.db.driver import fetch_value
 from gateway.db.read_only import use_read_only
 from gateway.http_errors import graphql_request
+from gateway.metrics import LANE, note_operation
 from gateway.storage import Storage
 from resolvers.filters.metadata_keys import indexed_keys
 from resolvers.planner import PlannedQueryFailed, completed_answer
@@ -93,6 +94,7 @@ class PlannedReads:
             return None
         if planned is None or planned.driver is None:
             return None
+        note_operation(operation.query, operation.operation_name, LANE, "query")  # it answers from here on
         try:
             if ctx is None:
                 data = await fetch_value(services.engine, *planned.driver)

@@ -29,10 +29,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import api_key_from_headers, hash_api_key
 from gateway.errors import ErrorCode
+from gateway.metrics import note_error
 from gateway.settings import Settings
 
-# Paths never limited: load balancers and orchestrators poll them.
-UNLIMITED_PATHS = frozenset({"/healthz"})
+# Paths never limited: load balancers, orchestrators and Prometheus poll them.
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Most clients (buckets) and authenticated keys one process remembers; past it, the least recently seen go.
 MAX_TRACKED = 100_000
 
@@ -168,6 +169,7 @@ class RateLimitMiddleware:
         retry_after = max(1, math.ceil(wait))
         request_id = scope.get("state", {}).get("request_id")
         extensions: dict[str, object] = {"code": ErrorCode.RATE_LIMITED.value, "retryAfterSeconds": retry_after}
+        note_error(ErrorCode.RATE_LIMITED.value)
         if request_id:
             extensions["requestId"] = request_id
         message = (

@@ -199,7 +199,8 @@ def _serve(settings: Settings, options: ServeOptions, signals: _StopSignals) -> 
             _ensure_external_bucket(settings)
         from gateway.app import create_app
 
-        app = create_app(settings)
+        # Our access line (gateway.logs) replaces uvicorn's, which knows no request id.
+        app = create_app(settings.model_copy(update={"access_log": settings.access_log and options.access_log}))
         try:
             return asyncio.run(_run_http(app, settings, options, listener, signals, services, started))
         except SystemExit as exc:  # uvicorn exits this way when the app's startup fails
@@ -236,9 +237,7 @@ async def _run_http(
         def capture_signals(self) -> Iterator[None]:  # keep our handlers (see _StopSignals)
             yield
 
-    config = uvicorn.Config(
-        app, log_config=None, lifespan="on", access_log=options.access_log, timeout_graceful_shutdown=10
-    )
+    config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False, timeout_graceful_shutdown=10)
     server = Server(config)
     signals.attach(server)
     task = asyncio.create_task(server.serve(sockets=[listener]))

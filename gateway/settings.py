@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,6 +112,23 @@ class Settings(BaseSettings):
     gc_tuning: bool = Field(
         default=True,
         description="freeze what start-up leaves alive and collect garbage less often (gateway/gc_tuning.py)",
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text, or json: one JSON object a line (time, level, logger, message, request_id; "
+        "access lines add method, path, status, duration_ms, operation)",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="log a line for each answered request, with its request id (`serve --no-access-log` "
+        "turns it off); run under uvicorn directly, also pass uvicorn `--no-access-log`",
+    )
+    metrics: bool = Field(default=True, description="serve Prometheus metrics at /metrics (gateway/metrics.py)")
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP endpoint to export traces to (gateway/tracing.py; needs the `otel` extra); "
+        "unset: OTEL_EXPORTER_OTLP_ENDPOINT, and with neither no tracing",
     )
 
     data_dir: Path = Path(".labelgate")

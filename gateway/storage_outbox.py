@@ -150,10 +150,16 @@ async def storage_backlog(execute: Execute, bucket: str | None = None) -> Backlo
 
 @asynccontextmanager
 async def storage_retries(
-    session_factory: async_sessionmaker[AsyncSession], storage: Storage, settings: Settings
+    session_factory: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    settings: Settings,
+    on_backlog: Callable[[Backlog], None] | None = None,
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Runs the background retries while the block runs (the app's lifespan)."""
-    task = asyncio.create_task(_retry_forever(session_factory, storage, settings), name="labelgate-storage-retries")
+    """Runs the background retries while the block runs (the app's lifespan); `on_backlog` is given the
+    backlog after each pass (the metrics' gauges: a scrape then costs no statement)."""
+    task = asyncio.create_task(
+        _retry_forever(session_factory, storage, settings, on_backlog), name="labelgate-storage-retries"
+    )
     try:
         yield task
     finally:
@@ -163,7 +169,10 @@ async def storage_retries(
 
 
 async def _retry_forever(
-    session_factory: async_sessionmaker[AsyncSession], storage: Storage, settings: Settings
+    session_factory: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    settings: Settings,
+    on_backlog: Callable[[Backlog], None] | None = None,
 ) -> None:
     """A pass every `storage_retry_seconds`, the first at once (a backlog left by an earlier run goes
     first). Logs a warning when the backlog has grown since the last pass, info once it is empty."""
@@ -173,6 +182,8 @@ async def _retry_forever(
             await retry_due(session_factory, storage, settings)
             async with session_factory() as session:
                 backlog = await storage_backlog(session.execute, storage.bucket)
+            if on_backlog is not None:
+                on_backlog(backlog)
             if backlog.count > last_count:
                 log.warning(
                     "%d stored object(s) of deleted assets await removal from bucket %r, the oldest queued %s ago; "
