@@ -294,7 +294,7 @@ def create_app(settings: Settings, *, tracer_provider: Any = None) -> Starlette:
             static_files(),
         ],
         middleware=[
-            *tracing_middleware(settings, services.engine, tracer_provider),
+            *tracing_middleware(settings, tracer_provider),
             *middleware_stack(settings, services.rate_limiter, metrics),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

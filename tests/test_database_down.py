@@ -178,3 +178,43 @@ async def test_a_connection_lost_during_execution_gives_503(postgres, gateway_on
 )
 def test_what_counts_as_the_database_being_unavailable(exc: Exception, unavailable: bool) -> None:
     assert database_unavailable(exc) is unavailable
+
+
+async def test_readyz_fails_while_postgresql_is_stopped_and_passes_once_it_is_back(postgres, gateway_on_it) -> None:
+    ready = await gateway_on_it.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+    postgres.stop()
+    try:
+        for _ in range(2):  # the pooled connection is dead first, then connections are refused
+            response = await gateway_on_it.client.get("/readyz")
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert body["status"] == "not ready"
+            assert body["checks"]["database"] != "ok" and body["checks"]["migrations"].startswith("unknown")
+            assert body["checks"]["storage"] == "ok"
+        assert (await gateway_on_it.client.get("/healthz")).status_code == 200  # alive all along
+    finally:
+        postgres.start()
+    response = await gateway_on_it.client.get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"]["database"] == "ok"
+
+
+async def test_readyz_fails_while_the_database_is_behind_the_code(postgres, settings: Settings) -> None:
+    """A database migrated to an older revision (a gateway started with --no-migrate after an upgrade)."""
+    name = "labelgate_behind"
+    postgres.server.create_database(name)
+    url = postgres.server.url(name)
+    await asyncio.to_thread(upgrade, url, "0005")
+    gateway = Gateway(settings, url)
+    try:
+        response = await gateway.client.get("/readyz")
+        assert response.status_code == 503, response.text
+        checks = response.json()["checks"]
+        assert checks["database"] == "ok" and checks["storage"] == "ok"
+        assert checks["migrations"].startswith("behind: the database is at 0005"), checks
+        await asyncio.to_thread(upgrade, url)
+        response = await gateway.client.get("/readyz")
+        assert response.status_code == 200 and response.json()["checks"]["migrations"] == "ok"
+    finally:
+        await gateway.client.aclose()
+        await gateway.engine.dispose()
