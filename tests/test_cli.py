@@ -45,16 +45,25 @@ def _wait_no_processes(path: Path, timeout: float = 5.0) -> list[int]:
 class Serve:
     """A `labelgate serve` subprocess whose stdout is read line by line (logs go to a file)."""
 
-    def __init__(self, data_dir: Path, log: Path, *extra: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log: Path,
+        *extra: str,
+        access_log: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.log = log
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [*LABELGATE, "serve", "--data-dir", str(data_dir), "--port", "0", "--no-access-log", *extra],
+            [*LABELGATE, "serve", "--data-dir", str(data_dir), "--port", "0"]
+            + ([] if access_log else ["--no-access-log"])
+            + list(extra),
             stdout=subprocess.PIPE,
             stderr=log.open("ab"),
             text=True,
             cwd=REPO,
-            env=_env(),
+            env={**_env(), **(env or {})},
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -145,6 +154,45 @@ def viewer(base: str, key: str) -> dict:
     body = response.json()
     assert not body.get("errors"), body
     return body["data"]["viewer"]
+
+
+def test_serve_json_logs_carry_request_ids_and_access_lines(workdir: Path, serves: list[Serve]) -> None:
+    """LABELGATE_LOG_FORMAT=json: every stderr line is a JSON object; the access line (ours, not
+    uvicorn's) carries the request id the response echoes, its operation name and status."""
+    log = Path(f"{workdir}.log")
+    serve = Serve(workdir, log, access_log=True, env={"LABELGATE_LOG_FORMAT": "json"})
+    serves.append(serve)
+    base = serve.wait_ready()
+    [key] = [line.removeprefix("API key: ") for line in serve.lines if line.startswith("API key: ")]
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": "query WhoAmI { viewer { id } }"},
+        headers={"Authorization": f"Bearer {key}", "X-Request-Id": "cli-json-1"},
+        timeout=10,
+    )
+    assert response.status_code == 200 and response.headers["x-request-id"] == "cli-json-1"
+    assert httpx.get(f"{base}/readyz", timeout=10).json()["status"] == "ready"
+    assert serve.stop(signal.SIGTERM) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all({"time", "level", "logger", "message", "request_id"} <= line.keys() for line in lines)
+    [access] = [line for line in lines if line["request_id"] == "cli-json-1"]
+    assert access["logger"] == "labelgate.access" and access["operation"] == "WhoAmI"
+    assert access["method"] == "POST" and access["path"] == "/graphql" and access["status"] == 200
+    assert any(line["logger"] == "labelgate.access" and line["path"] == "/readyz" for line in lines)
+    assert not any(line["logger"] == "uvicorn.access" for line in lines)
+    assert any(line["message"].startswith("ready in") and line["request_id"] == "-" for line in lines)
+
+    # --no-access-log: no access line at all
+    quiet_log = Path(f"{workdir}.quiet.log")
+    quiet = Serve(workdir, quiet_log, env={"LABELGATE_LOG_FORMAT": "json"})
+    serves.append(quiet)
+    base = quiet.wait_ready()
+    assert httpx.post(
+        f"{base}/graphql", json={"query": "{ viewer { id } }"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert quiet.stop(signal.SIGTERM) == 0
+    quiet_lines = [json.loads(line) for line in quiet_log.read_text().splitlines()]
+    assert quiet_lines and not any(line["logger"].endswith(".access") for line in quiet_lines)
 
 
 def test_serve_embedded_lifecycle(workdir: Path, serves: list[Serve]) -> None:
