@@ -39,6 +39,7 @@ from gateway.http_errors import (
     status_of_answer,
 )
 from gateway.loaders import Loaders
+from gateway.logs import take_over_uvicorn_logging
 from gateway.metrics import PLANNER, RESOLVERS, Metrics, RequestObserver, note_error, note_lane, note_operation
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gateway.planned_reads import PlannedReads
@@ -329,5 +330,8 @@ def middleware_stack(settings: Settings, rate_limiter: RateLimiter, metrics: Met
 
 def app_from_env() -> Starlette:
     """Factory for `uvicorn --factory gateway.app:app_from_env` (settings from LABELGATE_* variables),
-    e.g. to run several workers behind one port."""
-    return create_app(Settings())
+    e.g. to run several workers behind one port. Log lines take LABELGATE_LOG_FORMAT and request ids,
+    uvicorn's included, and our access line replaces uvicorn's (`gateway.logs`)."""
+    settings = Settings()
+    take_over_uvicorn_logging(settings.log_format, settings.access_log)
+    return create_app(settings)

@@ -76,6 +76,19 @@ def configure_logging(level: str = "info", log_format: LogFormat = "text") -> lo
     return handler
 
 
+def take_over_uvicorn_logging(log_format: LogFormat, access_log: bool) -> None:
+    """For an app uvicorn imports itself (`app_from_env`): our format and request ids for every line,
+    uvicorn's too (its loggers hand their lines to ours), and no second access line when ours is on."""
+    configure_logging(logging.getLevelName(logging.getLogger("uvicorn.error").getEffectiveLevel()), log_format)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        for handler in list(uvicorn_logger.handlers):
+            uvicorn_logger.removeHandler(handler)
+        uvicorn_logger.propagate = True
+    if access_log:
+        logging.getLogger("uvicorn.access").disabled = True
+
+
 def log_access(method: str, path: str, status: int, duration_s: float, operation: str | None) -> None:
     """The access line of an answered request (at INFO, so `--log-level warning` drops it too)."""
     if not access_log.isEnabledFor(logging.INFO):

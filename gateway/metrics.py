@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -200,6 +200,8 @@ class Metrics:
         GCCollector(registry=registry)
         registry.register(_PoolCollector(engine))
         self.operation_label = OperationLabels()
+        self._series: dict[tuple[str | None, str, str], tuple[Any, Any, Any]] = {}
+        self._responses: dict[int, Any] = {}
         labels = ["operation", "kind", "lane"]
         self.requests = Counter("labelgate_graphql_requests", "GraphQL requests answered.", labels, registry=registry)
         self.duration = Histogram(
@@ -234,16 +236,26 @@ class Metrics:
         )
 
     def record(self, path: str, status: int, seconds: float, observation: Observation) -> None:
-        """Counts an answered request."""
-        self.responses.labels(str(status)).inc()
+        """Counts an answered request. The labelled series of a combination are looked up once and kept
+        (`prometheus_client`'s `labels()` costs a lock and a few microseconds each)."""
+        responses = self._responses.get(status)
+        if responses is None:
+            responses = self._responses[status] = self.responses.labels(str(status))
+        responses.inc()
         for code in observation.errors:
             self.errors.labels(code).inc()
         if path not in GRAPHQL_PATHS:
             return
-        labels = (self.operation_label(observation.operation), observation.kind, observation.lane)
-        self.requests.labels(*labels).inc()
-        self.duration.labels(*labels).observe(seconds)
-        self.statements.labels(observation.lane).observe(observation.statements)
+        key = (observation.operation, observation.kind, observation.lane)
+        series = self._series.get(key)
+        if series is None:
+            labels = (self.operation_label(observation.operation), observation.kind, observation.lane)
+            series = self.requests.labels(*labels), self.duration.labels(*labels), self.statements.labels(key[2])
+            if len(self._series) < MAX_OPERATION_LABELS * 8:  # names beyond the bound share `other`'s series
+                self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
+        series[2].observe(observation.statements)
 
     def set_backlog(self, backlog: Backlog) -> None:
         """Called by the background storage retries after each pass."""
