@@ -5,8 +5,11 @@ endpoint, nothing is instrumented."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -77,6 +80,49 @@ async def test_a_request_yields_a_server_span_with_sql_child_spans(settings, see
             await client.get("/healthz")
             assert [span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER] == []
     finally:
+        await app.state.services.engine.dispose()
+
+
+class _OtlpReceiver(BaseHTTPRequestHandler):
+    """A minimal OTLP/HTTP receiver: keeps what is posted to it."""
+
+    received: list[tuple[str, str, bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["content-length"]))
+        self.received.append((self.path, self.headers["content-type"], body))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_spans_are_exported_over_otlp_to_the_configured_endpoint(settings, seeder, monkeypatch) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpReceiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    _, key = await seeder.user(await seeder.organization())
+    endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"
+    app = create_app(settings.model_copy(update={"otel_endpoint": endpoint}))
+    provider = app.user_middleware[0].kwargs["tracer_provider"]
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://labelgate.test") as client:
+            response = await client.post(
+                "/graphql", json={"query": "{ viewer { id } }"}, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert "errors" not in response.json()
+        assert await asyncio.to_thread(provider.force_flush)
+        [(path, content_type, body)] = _OtlpReceiver.received
+        assert path == "/v1/traces" and content_type == "application/x-protobuf"
+        assert b"POST /graphql" in body and b"labelgate" in body  # the server span, the service name
+    finally:
+        provider.shutdown()
+        tracing.uninstrument()
+        receiver.shutdown()
         await app.state.services.engine.dispose()
 
 
