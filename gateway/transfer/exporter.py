@@ -4,10 +4,8 @@ its latest DEFAULT or REVIEW label)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 from gateway.transfer import coco
 from gateway.transfer.client import GraphQLClient, TransferError
 from gateway.transfer.importer import fetch_project
-from gateway.transfer.progress import Summary, progress_bar, say
+from gateway.transfer.progress import Summary, interruptible, progress_bar, say
 
 COUNT = "query($where: AssetWhere!) { count: countAssets(where: $where) }"
 PAGE = """query($where: AssetWhere!, $after: String) {
@@ -122,41 +120,39 @@ async def run_export(options: ExportOptions) -> Summary:
     if options.format not in ("jsonl", "coco"):
         raise TransferError(f"unknown format {options.format!r}: jsonl or coco")
     summary = Summary()
-    main = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: main.cancel() if main is not None else None)
     partial = options.out.with_name(options.out.name + ".partial")
     try:
-        async with GraphQLClient(options.url, options.key) as client:
-            project = await fetch_project(client, options.project_id)
-            writer = CocoWriter(project) if options.format == "coco" else None
-            where = {"project": {"id": options.project_id}}
-            total = (await client.execute(COUNT, {"where": where}))["count"]
-            with partial.open("w", encoding="utf-8") as out, progress_bar(total, description="export") as bar:
-                after = None
-                while True:
-                    page = (await client.execute(PAGE, {"where": where, "after": after}))["page"]
-                    for asset in page["nodes"]:
-                        if writer is None:
-                            out.write(json.dumps(jsonl_record(asset), ensure_ascii=False) + "\n")
-                        else:
-                            writer.add(asset)
-                    summary.done += len(page["nodes"])
-                    summary.labels += sum(len(a["labels"]) for a in page["nodes"])
-                    bar.update(len(page["nodes"]))
-                    if not page["pageInfo"]["hasNextPage"]:
-                        break
-                    after = page["pageInfo"]["endCursor"]
-                if writer is not None:
-                    json.dump(writer.document(), out, ensure_ascii=False)
-            os.replace(partial, options.out)
-            if writer is not None and writer.unsized:
-                say(f"{writer.unsized} labeled images have no known size: their annotations are left out")
-    except asyncio.CancelledError:
-        summary.interrupted = True
-        if main is not None:
-            main.uncancel()  # the cancellation was ours (Ctrl-C): the run ends normally, with its summary
+        with interruptible(summary):
+            await _write(options, summary, partial)
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
         partial.unlink(missing_ok=True)
     return summary
+
+
+async def _write(options: ExportOptions, summary: Summary, partial: Path) -> None:
+    """Pages through the assets into `partial`, then puts it in place of `options.out`."""
+    async with GraphQLClient(options.url, options.key) as client:
+        project = await fetch_project(client, options.project_id)
+        writer = CocoWriter(project) if options.format == "coco" else None
+        where = {"project": {"id": options.project_id}}
+        total = (await client.execute(COUNT, {"where": where}))["count"]
+        with partial.open("w", encoding="utf-8") as out, progress_bar(total, description="export") as bar:
+            after = None
+            while True:
+                page = (await client.execute(PAGE, {"where": where, "after": after}))["page"]
+                for asset in page["nodes"]:
+                    if writer is None:
+                        out.write(json.dumps(jsonl_record(asset), ensure_ascii=False) + "\n")
+                    else:
+                        writer.add(asset)
+                summary.done += len(page["nodes"])
+                summary.labels += sum(len(a["labels"]) for a in page["nodes"])
+                bar.update(len(page["nodes"]))
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+            if writer is not None:
+                json.dump(writer.document(), out, ensure_ascii=False)
+        os.replace(partial, options.out)
+        if writer is not None and writer.unsized:
+            say(f"{writer.unsized} labeled images have no known size: their annotations are left out")

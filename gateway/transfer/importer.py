@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import mimetypes
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 
 from gateway.transfer import coco
 from gateway.transfer.client import ApiError, GraphQLClient, TransferError, Uploader
-from gateway.transfer.progress import Summary, progress_bar, say
+from gateway.transfer.progress import Summary, interruptible, progress_bar, say
 from gateway.transfer.sources import Item, Source, read_source
 
 PROJECT = """query($id: ID!) {
@@ -315,40 +314,32 @@ async def run_import(options: ImportOptions) -> Summary:
     duplicates = _duplicates(source.items)
     if duplicates:
         raise TransferError(f"{options.source}: external ids appear more than once: {', '.join(duplicates[:5])}")
-    loop = asyncio.get_running_loop()
-    main = asyncio.current_task()
     importer: Importer | None = None
 
-    def interrupt() -> None:
-        if summary.interrupted or importer is None:
-            if main is not None:
-                main.cancel()
-            return
+    def finish_batches_in_flight() -> bool:
+        if importer is None:
+            return False
         importer.stop.set()
-        summary.interrupted = True
         say("stopping: finishing the batches in flight (Ctrl-C again to abandon them)")
+        return True
 
-    loop.add_signal_handler(signal.SIGINT, interrupt)
     uploader = Uploader(options.parallel)
     try:
-        async with GraphQLClient(options.url, options.key) as client:
-            project = await fetch_project(client, options.project_id)
-            has_labels = source.kind == "coco" and any(i.annotations for i in source.items)
-            plan = await prepare_labels(client, project, source, options.create_interface) if has_labels else None
-            existing = await existing_external_ids(client, options.project_id, [i.external_id for i in source.items])
-            todo = [i for i in source.items if i.external_id not in existing]
-            summary.skipped = len(source.items) - len(todo)
-            importer = Importer(client, uploader, options, plan, summary)
-            if plan is not None and existing:
-                await importer.label_unlabeled([i for i in source.items if i.external_id in existing])
-            with progress_bar(len(source.items), initial=summary.skipped, description="import") as bar:
-                importer.bar = bar
-                await importer.run(todo)
-    except asyncio.CancelledError:
-        summary.interrupted = True
-        if main is not None:
-            main.uncancel()  # the cancellation was ours (Ctrl-C): the run ends normally, with its summary
+        with interruptible(summary, finish_batches_in_flight):
+            async with GraphQLClient(options.url, options.key) as client:
+                project = await fetch_project(client, options.project_id)
+                has_labels = source.kind == "coco" and any(i.annotations for i in source.items)
+                plan = await prepare_labels(client, project, source, options.create_interface) if has_labels else None
+                external_ids = [i.external_id for i in source.items]
+                existing = await existing_external_ids(client, options.project_id, external_ids)
+                todo = [i for i in source.items if i.external_id not in existing]
+                summary.skipped = len(source.items) - len(todo)
+                importer = Importer(client, uploader, options, plan, summary)
+                if plan is not None and existing:
+                    await importer.label_unlabeled([i for i in source.items if i.external_id in existing])
+                with progress_bar(len(source.items), initial=summary.skipped, description="import") as bar:
+                    importer.bar = bar
+                    await importer.run(todo)
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
         uploader.close()
     return summary

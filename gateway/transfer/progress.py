@@ -8,8 +8,12 @@ markdown-it for nothing we need.)
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -64,3 +68,28 @@ class Summary:
         if self.interrupted:
             return 130
         return 1 if self.failed or self.label_failures else 0
+
+
+@contextmanager
+def interruptible(summary: Summary, first_interrupt: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Ctrl-C ends the run in the block with its summary (marked interrupted), not a traceback: it
+    cancels the running task, and the cancellation ends here. `first_interrupt` may take the first
+    Ctrl-C itself (returning True), e.g. to let work in flight finish; the next one cancels."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def interrupt() -> None:
+        if first_interrupt is not None and not summary.interrupted and first_interrupt():
+            summary.interrupted = True
+        elif main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, interrupt)
+    try:
+        yield
+    except asyncio.CancelledError:
+        summary.interrupted = True
+        if main is not None:
+            main.uncancel()  # the cancellation was ours (Ctrl-C): the run ends normally, with its summary
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
