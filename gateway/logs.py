@@ -61,9 +61,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a record is written, not the one it was made with: a
+    process that swaps stderr (pytest's capture, a daemonizing wrapper) would otherwise leave it
+    writing to a closed stream."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # StreamHandler.__init__ sets it; stderr is looked up on every write instead
+
+
 def configure_logging(level: str = "info", log_format: LogFormat = "text") -> logging.Handler:
     """Logs to stderr in `log_format`, every record with its request id. Returns the handler."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -279,3 +280,25 @@ def test_configure_logging_writes_json_lines(capsys) -> None:
     [line] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert line["message"] == "hello there" and line["level"] == "WARNING" and line["logger"] == "labelgate.test"
     assert line["request_id"] == "-"
+
+
+def test_the_log_handler_writes_to_the_stderr_of_the_moment(monkeypatch) -> None:
+    """A handler made while stderr was one stream (a test's capture, since closed) writes to the one
+    in place when it logs, not to the closed one."""
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        configure_logging("info", "text")
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("labelgate.test").warning("after the swap")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in before[0]:
+            root.addHandler(handler)
+        root.setLevel(before[1])
+    written = second.getvalue()
+    assert "Logging error" not in written and written.rstrip().endswith("after the swap")
