@@ -265,40 +265,35 @@ async def test_no_access_line_with_the_access_log_off(settings) -> None:
     assert [line for line in stream.getvalue().splitlines() if '"logger": "httpx"' not in line] == []
 
 
-def test_configure_logging_writes_json_lines(capsys) -> None:
+@pytest.fixture
+def root_logging_restored() -> Iterator[None]:
+    """The root logger's handlers and level as they were, after a test that configures logging."""
     root = logging.getLogger()
-    before = list(root.handlers), root.level
-    try:
-        configure_logging("info", "json")
-        logging.getLogger("labelgate.test").warning("hello %s", "there")
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in before[0]:
-            root.addHandler(handler)
-        root.setLevel(before[1])
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_configure_logging_writes_json_lines(capsys, root_logging_restored) -> None:
+    configure_logging("info", "json")
+    logging.getLogger("labelgate.test").warning("hello %s", "there")
     [line] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert line["message"] == "hello there" and line["level"] == "WARNING" and line["logger"] == "labelgate.test"
     assert line["request_id"] == "-"
 
 
-def test_the_log_handler_writes_to_the_stderr_of_the_moment(monkeypatch) -> None:
+def test_the_log_handler_writes_to_the_stderr_of_the_moment(monkeypatch, root_logging_restored) -> None:
     """A handler made while stderr was one stream (a test's capture, since closed) writes to the one
     in place when it logs, not to the closed one."""
-    root = logging.getLogger()
-    before = list(root.handlers), root.level
     first, second = io.StringIO(), io.StringIO()
-    try:
-        monkeypatch.setattr(sys, "stderr", first)
-        configure_logging("info", "text")
-        first.close()
-        monkeypatch.setattr(sys, "stderr", second)
-        logging.getLogger("labelgate.test").warning("after the swap")
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in before[0]:
-            root.addHandler(handler)
-        root.setLevel(before[1])
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("info", "text")
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("labelgate.test").warning("after the swap")
     written = second.getvalue()
     assert "Logging error" not in written and written.rstrip().endswith("after the swap")

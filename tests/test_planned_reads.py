@@ -19,6 +19,7 @@ from tests.factories import unique
 from tests.live import LiveGateway
 from tests.test_timeouts import (
     COUNT_PROJECTS,
+    _headers,
     _post_and_hang_up,
     _viewer_key,
     app_client,
@@ -29,10 +30,6 @@ from tests.test_timeouts import (
 )
 
 ASSET = "query($id: ID!) { asset(id: $id) { id externalId status project { title } } }"
-
-
-def _headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"X-API-Key: {key}"}
 
 
 async def test_a_known_key_costs_one_statement_and_no_session(settings, seeder):
