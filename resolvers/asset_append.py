@@ -119,7 +119,8 @@ def insert_sql(columns: tuple[str, ...]) -> str:
 @dataclass
 class AppendedAssets:
     """The assets one append wrote, as plain values: `columns[name][i]` is item i's value of column
-    `name` (every column an append sets), in input order. `row(i)` is item i as a whole row."""
+    `name` (every column an append sets), in input order; `json_metadata` holds the (checked) JSON
+    texts the client sent. `row(i)` is item i as a whole row."""
 
     project_id: str
     created_at: datetime  # item i was created (and updated) i microseconds later
@@ -136,6 +137,7 @@ class AppendedAssets:
         """Item `index`: every column of the asset table, by name."""
         created = self.created_at + timedelta(microseconds=index)
         row = {name: values[index] for name, values in self.columns.items()}
+        row["json_metadata"] = json.loads(row["json_metadata"])
         return _UNSET | row | {"project_id": self.project_id, "created_at": created, "updated_at": created}
 
 
@@ -166,7 +168,7 @@ def _columns(data: AppendManyAssetsData, count: int) -> dict[str, list[Any]]:
     externals = list(data.external_id_array) if data.external_id_array is not None else ids
     metadata = data.json_metadata_array
     timestamps = data.timestamp_array
-    parsed_metadata = []
+    metadata_texts = []
     instants = []
     for index in range(count):
         check_key_length(ids[index], f"Item {index}: idArray[{index}]")
@@ -176,8 +178,9 @@ def _columns(data: AppendManyAssetsData, count: int) -> dict[str, list[Any]]:
         if not externals[index]:
             raise BadUserInput(f"Item {index}: externalIDArray must not hold empty external ids.")
         text = "{}" if metadata is None else metadata[index]
-        item = f"Item {index} (external id '{externals[index]}')"
-        parsed_metadata.append({} if text == "{}" else parse_json_object(text, f"{item}: jsonMetadata"))
+        if text != "{}":  # checked, then sent as the client wrote it (jsonb parses it again anyway)
+            parse_json_object(text, f"Item {index} (external id '{externals[index]}'): jsonMetadata")
+        metadata_texts.append(text)
         if timestamps is not None:
             stamp = timestamps[index]
             instants.append(None if stamp is None else parse_time(stamp, f"timestampArray[{index}]")[0])
@@ -191,7 +194,7 @@ def _columns(data: AppendManyAssetsData, count: int) -> dict[str, list[Any]]:
     return {
         "id": ids,
         "external_id": externals,
-        "json_metadata": parsed_metadata,
+        "json_metadata": metadata_texts,
         "json_content": [text or None for text in data.json_content_array] if data.json_content_array else nones,
         "is_honeypot": list(data.is_honeypot_array) if data.is_honeypot_array else [False] * count,
         "session_id": list(data.session_id_array) if data.session_id_array else nones,
@@ -314,8 +317,6 @@ async def _insert(
         if name in columns and not (name in _OMITTABLE and all(v == _OMITTABLE[name] for v in columns[name]))
     )
     arrays = [columns[name] for name in sent]
-    if "json_metadata" in sent:
-        arrays[sent.index("json_metadata")] = [json.dumps(value) for value in columns["json_metadata"]]
     async with ctx.db_lock:
         connection = await ctx.db.connection()
         result = await connection.exec_driver_sql(insert_sql(sent), (project_id, created_at, *arrays))
