@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from gateway.graphiql import page_response, static_files
 from gateway.health import Readiness, health
 from gateway.http_errors import (
     EXCEPTION_HANDLERS,
+    graphql_request,
     read_graphql_request,
     rejection_for,
     request_id_of,
@@ -42,6 +44,7 @@ from gateway.loaders import Loaders
 from gateway.logs import take_over_uvicorn_logging
 from gateway.metrics import PLANNER, RESOLVERS, Metrics, RequestObserver, note_error, note_lane, note_operation
 from gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from gateway.mutation_lane import MutationLane
 from gateway.planned_reads import PlannedReads
 from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.settings import Settings
@@ -51,7 +54,6 @@ from gateway.tracing import tracing_middleware
 from resolvers.filters.metadata_keys import indexed_keys
 from resolvers.planner import PlannedQueryFailed, QueryPlanner
 from schema.build import build_schema
-from schema.extensions import coded_error
 
 log = logging.getLogger("labelgate")
 
@@ -82,6 +84,9 @@ class GatewayGraphQL(GraphQL):
         self.services = services
         self.planner = QueryPlanner(self.schema, services.settings) if services.settings.query_planner else None
         self.planned_reads = None if self.planner is None else PlannedReads(services, self.planner, self.get_context)
+        self.mutation_lane = (
+            MutationLane(self.schema._schema, settings, self.get_context) if settings.mutation_lane else None
+        )
 
     async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
         self,
@@ -105,7 +110,7 @@ class GatewayGraphQL(GraphQL):
                     context, request_data.query, request_data.operation_name, request_data.variables
                 )
             except PlannedQueryFailed as failed:
-                return failed_result(failed, context.request_id)
+                return failed.result(context.request_id)
             if answer is not None:
                 note_lane(PLANNER)
                 return PlannedResult(data=None, errors=None, text=answer)
@@ -178,15 +183,22 @@ class GatewayGraphQL(GraphQL):
         return response
 
     async def _answered_in_lane(self, request: Request, send: Send) -> bool:
-        """Lets the planned-read lane answer (`gateway.planned_reads`); False when it declines."""
-        if self.planned_reads is None or request.method != "POST":
+        """Lets a lane answer: the mutation lane (`gateway.mutation_lane`) the mutations it plans, the
+        planned-read lane (`gateway.planned_reads`) the rest; False when it declines."""
+        operation = await lane_operation(request)
+        if operation is None:
             return False
-        answer = await self.planned_reads.answer(request)
+        if self.mutation_lane is not None and self.mutation_lane.plan(operation.query, operation.operation_name):
+            answer = await self.mutation_lane.answer(request, operation)
+        elif self.planned_reads is not None:
+            answer = await self.planned_reads.answer(request, operation)
+        else:
+            return False
         if answer is None:
             return False
-        if isinstance(answer, PlannedQueryFailed):
-            result = failed_result(answer, request_id_of(request.scope))
-            response = self.create_response(await self.process_result(request, result), Response())
+        if isinstance(answer, ExecutionResult):
+            sub_response = await self.get_sub_response(request)  # a bare Response() would add a 2nd content-length
+            response = self.create_response(await self.process_result(request, answer), sub_response)
             await response(request.scope, request.receive, send)
         else:
             await send_json(send, answer)
@@ -236,9 +248,15 @@ class Services:
         self.metrics = Metrics(self.engine) if settings.metrics else None
 
 
-def failed_result(failed: PlannedQueryFailed, request_id: str | None) -> ExecutionResult:
-    """The result of a planned statement that failed: its error on its root field, coded as a resolver's."""
-    return ExecutionResult(data=None, errors=[coded_error(failed.error, request_id)])
+async def lane_operation(request: Request) -> GraphQLRequestData | None:
+    """The operation of a request a lane may answer: a POST of JSON holding one well-formed GraphQL
+    request. None for anything else (the usual way reads it, and explains what is wrong with it)."""
+    if request.method != "POST" or not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return graphql_request(json.loads(await request.body()))
+    except Exception:
+        return None
 
 
 async def send_json(send: Send, text: str) -> None:

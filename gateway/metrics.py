@@ -4,7 +4,8 @@ which way it was answered, its SQL statements, its error codes, and its access l
 `RequestObserver` (middleware, right inside `RequestIdMiddleware`) gives each request an `Observation`,
 held in a context variable, that the code answering it fills in as it goes:
 - `note_operation`: the operation's name and kind (query, mutation), and the lane that answered: `lane`
-  (`gateway.planned_reads`), `planner` (`GatewayGraphQL.execute_single`'s planner) or `resolvers`;
+  (`gateway.planned_reads`), `mutation_lane` (`gateway.mutation_lane`), `planner`
+  (`GatewayGraphQL.execute_single`'s planner) or `resolvers`;
 - `note_error`: each `extensions.code` sent (GraphQL errors and HTTP-level refusals alike);
 - statements: SQLAlchemy's `before_cursor_execute` event and `gateway.db.driver.statement_watchers`
   (statements sent around SQLAlchemy) count those sent while the request runs, the tasks it started too
@@ -67,6 +68,7 @@ GRAPHQL_PATHS = frozenset({"/graphql", "/api/label/v2/graphql"})
 
 # Lanes: which way a GraphQL request was answered ("" when it was refused before any of them ran).
 LANE = "lane"
+MUTATION_LANE = "mutation_lane"
 PLANNER = "planner"
 RESOLVERS = "resolvers"
 
@@ -84,7 +86,7 @@ class Observation:
 
     operation: str | None = None  # the operation's name ("" anonymous); None: no GraphQL operation read
     kind: str = ""  # query, mutation ("" unknown)
-    lane: str = ""  # LANE, PLANNER, RESOLVERS; "" when none ran
+    lane: str = ""  # LANE, MUTATION_LANE, PLANNER, RESOLVERS; "" when none ran
     statements: int = 0
     errors: list[str] = field(default_factory=list)  # extensions.code of each error sent
 

@@ -20,7 +20,6 @@ request goes the usual way, which answers it (or refuses it) as before:
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,7 @@ from gateway.auth import Viewer, api_key_from_headers, recently_confirmed
 from gateway.context import signing_instant
 from gateway.db.driver import fetch_value
 from gateway.db.read_only import use_read_only
-from gateway.http_errors import graphql_request
+from gateway.http_errors import request_id_of
 from gateway.metrics import LANE, note_operation
 from gateway.storage import Storage
 from resolvers.filters.metadata_keys import indexed_keys
@@ -40,6 +39,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from starlette.requests import Request
+    from strawberry.http import GraphQLRequestData
+    from strawberry.types import ExecutionResult
 
     from gateway.app import Services
     from gateway.context import RequestContext
@@ -70,16 +71,10 @@ class PlannedReads:
         self._request_context = request_context
         self._dialect = services.engine.dialect
 
-    async def answer(self, request: Request) -> str | PlannedQueryFailed | None:
-        """The answer's JSON text; or the failure of its statement, to be answered as the usual way
-        answers it (`GatewayGraphQL`); or None when the lane declines (nothing was sent)."""
+    async def answer(self, request: Request, operation: GraphQLRequestData) -> str | ExecutionResult | None:
+        """The answer's JSON text; or the failure of its statement, answered as the usual way answers
+        it; or None when the lane declines (nothing was sent)."""
         services = self._services
-        if not request.headers.get("content-type", "").startswith("application/json"):
-            return None
-        try:
-            operation = graphql_request(json.loads(await request.body()))
-        except Exception:
-            return None
         if self._planner.known_unplannable(operation.query, operation.operation_name):
             return None  # every mutation, after its first request
         viewer, ctx = await self._viewer(request)
@@ -103,7 +98,7 @@ class PlannedReads:
                     await use_read_only(ctx.db)
                     data = await fetch_value(services.engine, *planned.driver, session=ctx.db)
         except Exception as exc:
-            return PlannedQueryFailed(planned.plan, exc)
+            return PlannedQueryFailed(planned.plan, exc).result(request_id_of(request.scope))
         return completed_answer(planned.plan, data, _Signing(services.storage))
 
     async def _viewer(self, request: Request) -> tuple[Viewer | None, RequestContext | None]:

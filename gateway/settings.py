@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         description="answer the queries the planner covers with one SQL statement that builds the JSON "
         "(resolvers.planner); false sends every document through the resolvers",
     )
+    mutation_lane: bool = Field(
+        default=True,
+        description="answer mutations of one root field that ask for plain fields (`{ id }`) without "
+        "graphql-core's executor (gateway.mutation_lane); false sends them through it",
+    )
 
     request_timeout_seconds: float = Field(
         default=30.0,

@@ -15,6 +15,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     ValuesOfCorrectTypeRule,
+    specified_rules,
     validate,
 )
 from strawberry.extensions import SchemaExtension
@@ -94,6 +95,12 @@ def _validate(
         _with_default_code(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)
         for error in validate(schema, document, rules, hide_suggestions=hide_suggestions)
     ]
+
+
+def validation_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+    """The errors `SchemaValidation` finds in a document (cached), for those who validate outside a
+    Strawberry execution (`gateway.mutation_lane`)."""
+    return _validate(schema, document, tuple(specified_rules), True)
 
 
 def _with_default_code(error: GraphQLError, code: ErrorCode) -> GraphQLError:

@@ -131,6 +131,7 @@ async def test_a_statement_failing_in_the_lane_is_answered_on_its_root_field(set
         assert error["extensions"]["code"] == ErrorCode.TIMEOUT.value and error["path"] == ["countProjects"]
         assert error["extensions"]["requestId"] == response.headers["x-request-id"]
         assert response.json()["data"] is None
+        assert response.headers.get_list("content-length") == [str(len(response.content))]  # one, and right
         assert app.state.services.engine.pool.checkedout() == 0
 
 

@@ -28,6 +28,7 @@ from cachetools import LRUCache
 from graphql import GraphQLError, GraphQLField, OperationDefinitionNode, validate
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Dialect, Select
+from strawberry.types import ExecutionResult
 from strawberry.types.arguments import convert_arguments
 
 from gateway.auth import Viewer
@@ -47,6 +48,7 @@ from resolvers.planner.roots import QUERY_TYPENAME
 from resolvers.planner.selection import RootSelection, Unplannable, plan_operation
 from resolvers.planner.signed import complete_signed_values
 from resolvers.planner.sql import data_statement, root_json, selection_json
+from schema.extensions import coded_error
 from schema.input_checks import check_arguments
 
 if TYPE_CHECKING:
@@ -83,6 +85,10 @@ class PlannedQueryFailed(Exception):
         root = plan.roots[0]
         super().__init__(str(cause))
         self.error = GraphQLError(str(cause), nodes=[root.node], path=[root.key], original_error=cause)
+
+    def result(self, request_id: str | None) -> ExecutionResult:
+        """The request's result: this error on its root field, coded as a resolver's."""
+        return ExecutionResult(data=None, errors=[coded_error(self.error, request_id)])
 
 
 class QueryPlanner:
