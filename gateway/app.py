@@ -185,6 +185,8 @@ class GatewayGraphQL(GraphQL):
     async def _answered_in_lane(self, request: Request, send: Send) -> bool:
         """Lets a lane answer: the mutation lane (`gateway.mutation_lane`) the mutations it plans, the
         planned-read lane (`gateway.planned_reads`) the rest; False when it declines."""
+        if self.mutation_lane is None and self.planned_reads is None:
+            return False
         operation = await lane_operation(request)
         if operation is None:
             return False
