@@ -190,8 +190,9 @@ class GatewayGraphQL(GraphQL):
         operation = await lane_operation(request)
         if operation is None:
             return False
-        if self.mutation_lane is not None and self.mutation_lane.plan(operation.query, operation.operation_name):
-            answer = await self.mutation_lane.answer(request, operation)
+        lane = self.mutation_lane
+        if lane is not None and (plan := lane.plan(operation.query, operation.operation_name)) is not None:
+            answer = await lane.answer(request, operation, plan)
         elif self.planned_reads is not None:
             answer = await self.planned_reads.answer(request, operation)
         else:

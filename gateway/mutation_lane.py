@@ -118,8 +118,8 @@ class MutationPlan:
         return self.node.name.value
 
     def _item(self, value: Any) -> Any:
-        if value is None:
-            if self.items_non_null and self.many:
+        if value is None:  # an item of a list (`completed` answered a null root field)
+            if self.items_non_null:
                 raise TypeError(f"Cannot return null for non-nullable items of Mutation.{self.field_name}.")
             return None
         if self.root_leaf is not None:
@@ -171,12 +171,11 @@ class MutationLane:
             return None
         return plan_mutation(self._schema, document, operation_name)
 
-    async def answer(self, request: Request, operation: GraphQLRequestData) -> str | ExecutionResult | None:
-        """The answer's JSON text, or the result holding the resolver's error, or None when the lane
-        declines (nothing was written)."""
-        plan = self.plan(operation.query, operation.operation_name)
-        if plan is None:
-            return None
+    async def answer(
+        self, request: Request, operation: GraphQLRequestData, plan: MutationPlan
+    ) -> str | ExecutionResult | None:
+        """The answer to `operation`, whose plan is `plan`: its JSON text, or the result holding the
+        resolver's error, or None when the lane declines (nothing was written)."""
         ctx = await self._request_context(request)
         viewer = ctx.auth
         if not isinstance(viewer, Viewer):
@@ -184,7 +183,7 @@ class MutationLane:
         variables = operation.variables or {}
         try:
             checked_document(operation.query, operation.operation_name, variables, viewer, self._schema, self._settings)
-            coerced = plain_variables([(v.name, v.type) for v in plan.variables], variables)
+            coerced = plain_variables(plan.variables, variables)
             if coerced is None:
                 return None
             sources = {v.name: VariableValueSource(v, variables[v.name]) for v in plan.variables}

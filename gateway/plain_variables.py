@@ -30,6 +30,7 @@ from graphql import (
     GraphQLString,
     Undefined,
 )
+from graphql.execution.get_variable_signature import GraphQLVariableSignature
 
 MIN_INT, MAX_INT = -(2**31), 2**31 - 1
 
@@ -52,16 +53,13 @@ _SAME_VALUE: dict[GraphQLInputType, Callable[[Any], bool]] = {
 }
 
 
-def plain_variables(
-    definitions: Sequence[tuple[str, GraphQLInputType]], values: dict[str, Any]
-) -> dict[str, Any] | None:
+def plain_variables(signatures: Sequence[GraphQLVariableSignature], values: dict[str, Any]) -> dict[str, Any] | None:
     """The variables as graphql-core's `get_variable_values` would coerce them, or None when they
-    need its coercion (or its error). `definitions`: each variable's name and type, none with a
-    default value."""
-    if len(values) != len(definitions):
+    need its coercion (or its error). `signatures`: the operation's variables, none with a default."""
+    if len(values) != len(signatures):
         return None
     try:
-        return {name: _plain(values[name], type_) for name, type_ in definitions}
+        return {signature.name: _plain(values[signature.name], signature.type) for signature in signatures}
     except (_NotPlain, KeyError):
         return None
 

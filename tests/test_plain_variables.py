@@ -13,8 +13,8 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
     parse,
-    type_from_ast,
 )
+from graphql.execution.get_variable_signature import GraphQLVariableSignature, get_variable_signature
 from graphql.execution.values import get_variable_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,11 +62,11 @@ def _typed(type_: Any, depth: int = 0) -> st.SearchStrategy:
 @pytest.mark.parametrize("type_name", TYPES)
 def test_what_it_takes_as_it_is_equals_graphql_cores_coercion(type_name):
     definitions = parse(f"mutation($v: {type_name}) {{ __typename }}").definitions[0].variable_definitions
-    defined = [("v", type_from_ast(SCHEMA, definitions[0].type))]
+    defined = [get_variable_signature(SCHEMA, definitions[0])]
     taken = []
 
     @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.fixed_dictionaries({"v": _typed(defined[0][1])}))
+    @given(st.fixed_dictionaries({"v": _typed(defined[0].type)}))
     def check(variables: dict[str, Any]) -> None:
         plain = plain_variables(defined, variables)
         coerced = get_variable_values(SCHEMA, definitions, variables)
@@ -89,7 +89,10 @@ def test_a_kili_batch_is_taken_as_it_is():
         "jsonContentArray": [""] * count,
         "jsonMetadataArray": ['{"frame": 1}'] * count,
     }
-    defined = [("data", SCHEMA.type_map["AppendManyAssetsData"]), ("where", SCHEMA.type_map["ProjectWhere"])]
+    defined = [
+        GraphQLVariableSignature("data", SCHEMA.type_map["AppendManyAssetsData"], None),
+        GraphQLVariableSignature("where", SCHEMA.type_map["ProjectWhere"], None),
+    ]
     plain = plain_variables(defined, {"data": data, "where": {"id": "p"}})
     assert plain is not None
     assert plain["data"]["externalIDArray"] is data["externalIDArray"]  # checked in one pass, not copied
