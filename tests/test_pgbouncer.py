@@ -24,14 +24,16 @@ from tests.factories import unique
 from tests.live import LiveGateway
 from tests.test_timeouts import (
     COUNT_PROJECTS,
-    CREATE_PROJECT,
+    STUCK_SECONDS,
     _connection,
+    _headers,
     _post_and_hang_up,
     _viewer_key,
     app_client,
     blocked_statements,
     holding_lock,
     wait_for,
+    write_cancelled_midway,
 )
 
 ASSET = "query($id: ID!) { asset(id: $id) { id externalId status } }"
@@ -39,13 +41,6 @@ ASSETS = "query($where: AssetWhere!) { assets(where: $where, first: 10, skip: 0)
 UPDATE = """mutation($whereArray: [AssetWhere!]!, $dataArray: [AssetData!]!) {
   data: updatePropertiesInAssets(where: $whereArray, data: $dataArray) { id priority } }"""
 REQUESTS = 60
-# A request whose statement no cancel reaches waits for the test's lock for good (no statement_timeout
-# behind PgBouncer): the test fails after this long and lets go of the lock.
-STUCK_SECONDS = 10
-
-
-def _headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"X-API-Key: {key}"}
 
 
 async def _concurrent_requests(settings, seeder, **changes) -> list[tuple[dict, dict]]:
@@ -161,22 +156,7 @@ async def test_a_write_cancelled_midway_through_pgbouncer_leaves_nothing(pgbounc
     key = await _viewer_key(seeder)
     title = unique("cancelled")
     async with app_client(pgbouncer_settings, request_timeout_seconds=2) as (client, app):
-        async with holding_lock(settings, "LOCK TABLE project_member IN EXCLUSIVE MODE") as conn:
-            request = asyncio.create_task(
-                client.post(
-                    "/graphql", json={"query": CREATE_PROJECT, "variables": {"title": title}}, headers=_headers(key)
-                )
-            )
-
-            async def member_insert_waits() -> bool:
-                return any("INSERT INTO project_member" in q for q in await blocked_statements(conn))
-
-            await wait_for(member_insert_waits, 2)
-            answered, _ = await asyncio.wait([request], timeout=STUCK_SECONDS)
-            left = await blocked_statements(conn)
-        response = await request
-        assert answered, "the statement was never stopped"
-        assert left == []
+        response = await write_cancelled_midway(client, settings, key, title)
         assert response.status_code == 504
         assert response.json()["errors"][0]["extensions"]["code"] == ErrorCode.TIMEOUT.value
         assert app.state.services.engine.pool.checkedout() == 0

@@ -26,6 +26,9 @@ from tests.factories import Seeder, unique
 from tests.live import KiliError, LiveGateway
 
 COUNT_PROJECTS = "query { countProjects(where: {}) }"
+# A request whose statement no cancel reaches waits for the test's lock for good (behind PgBouncer no
+# statement_timeout stops it either): the test fails after this long and lets go of the lock.
+STUCK_SECONDS = 10
 CREATE_PROJECT = "mutation($title: String!) { createProject(data: {title: $title, inputType: IMAGE}) { id } }"
 
 
@@ -123,27 +126,37 @@ async def test_a_write_cancelled_midway_by_the_budget_leaves_nothing(settings, s
     key = await _viewer_key(seeder)
     title = unique("cancelled")
     async with app_client(settings, request_timeout_seconds=2) as (client, app):
-        # The project row is inserted, then the member row waits: the write is half done when time runs out.
-        async with holding_lock(settings, "LOCK TABLE project_member IN EXCLUSIVE MODE") as conn:
-            request = asyncio.create_task(
-                client.post(
-                    "/graphql", json={"query": CREATE_PROJECT, "variables": {"title": title}}, headers=_headers(key)
-                )
-            )
-
-            async def member_insert_waits() -> bool:
-                return any("INSERT INTO project_member" in q for q in await blocked_statements(conn))
-
-            await wait_for(member_insert_waits, 2)
-            inserted = await conn.fetchval("SELECT count(*) FROM project WHERE title = $1", title)
-            assert inserted == 0  # not visible to others: uncommitted
-            response = await request
-            assert await blocked_statements(conn) == []
+        response = await write_cancelled_midway(client, settings, key, title)
         assert response.status_code == 504
         assert response.json()["errors"][0]["extensions"]["code"] == ErrorCode.TIMEOUT.value
         assert app.state.services.engine.pool.checkedout() == 0
     async with _connection(settings) as conn:
         assert await conn.fetchval("SELECT count(*) FROM project WHERE title = $1", title) == 0
+
+
+async def write_cancelled_midway(client: httpx.AsyncClient, settings: Settings, key: str, title: str) -> httpx.Response:
+    """The answer to `createProject(title)`, sent while a lock of the test's holds back its second
+    INSERT: the project row is in, the member row waits, and the time budget runs out with the write
+    half done. On the way, checks that the half-done write is invisible to others, and that the
+    waiting statement was stopped (within STUCK_SECONDS) and is gone once the answer came."""
+    async with holding_lock(settings, "LOCK TABLE project_member IN EXCLUSIVE MODE") as conn:
+        request = asyncio.create_task(
+            client.post(
+                "/graphql", json={"query": CREATE_PROJECT, "variables": {"title": title}}, headers=_headers(key)
+            )
+        )
+
+        async def member_insert_waits() -> bool:
+            return any("INSERT INTO project_member" in q for q in await blocked_statements(conn))
+
+        await wait_for(member_insert_waits, 2)
+        assert await conn.fetchval("SELECT count(*) FROM project WHERE title = $1", title) == 0  # uncommitted
+        answered, _ = await asyncio.wait([request], timeout=STUCK_SECONDS)
+        left = await blocked_statements(conn)
+    response = await request  # answered at the latest once the lock is gone
+    assert answered, "the statement was never stopped"
+    assert left == []
+    return response
 
 
 @asynccontextmanager
